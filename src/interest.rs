@@ -1,0 +1,165 @@
+use std::num::NonZeroU8;
+use std::{fmt, ops};
+
+/// The kinds of readiness a caller wants to be told about when registering a source.
+///
+/// An `Interest` is never empty: it holds at least one of the flags below. Combine them with
+/// `|` (or [`Interest::add`]); take one away with [`Interest::remove`], which returns `None`
+/// rather than an empty set.
+///
+/// | Interest | Reported as | Platforms |
+/// |---|---|---|
+/// | [`READABLE`](Interest::READABLE) | [`Event::is_readable`], [`Event::is_read_closed`] | all |
+/// | [`WRITABLE`](Interest::WRITABLE) | [`Event::is_writable`], [`Event::is_write_closed`] | all |
+/// | [`PRIORITY`](Interest::PRIORITY) | [`Event::is_priority`] (and readable) | Linux, Android |
+///
+/// Errors and hang-ups are always reported, whatever the interest.
+///
+/// [`Event::is_readable`]: crate::event::Event::is_readable
+/// [`Event::is_read_closed`]: crate::event::Event::is_read_closed
+/// [`Event::is_writable`]: crate::event::Event::is_writable
+/// [`Event::is_write_closed`]: crate::event::Event::is_write_closed
+/// [`Event::is_priority`]: crate::event::Event::is_priority
+///
+/// # Examples
+///
+/// ```
+/// use mio::Interest;
+///
+/// let both = Interest::READABLE | Interest::WRITABLE;
+/// assert!(both.is_readable() && both.is_writable());
+/// assert_eq!(both.remove(Interest::WRITABLE), Some(Interest::READABLE));
+/// assert_eq!(Interest::READABLE.remove(Interest::READABLE), None);
+/// assert_eq!(format!("{:?}", both), "READABLE | WRITABLE");
+/// ```
+#[derive(Copy, PartialEq, Eq, Clone, PartialOrd, Ord)]
+pub struct Interest(NonZeroU8);
+
+const READABLE: u8 = 0b0_0001;
+const WRITABLE: u8 = 0b0_0010;
+// The AIO and LIO bits belong to the BSDs; they are never set on the targets we build for, but
+// the `is_aio`/`is_lio` queries exist everywhere, as upstream.
+const AIO: u8 = 0b0_0100;
+const LIO: u8 = 0b0_1000;
+const PRIORITY: u8 = 0b1_0000;
+
+/// `NonZeroU8::new` is const only since 1.47 but `Option::unwrap` is not const before 1.83:
+/// build the constant from a literal that is known to be non-zero.
+const fn flag(bits: u8) -> Interest {
+    match NonZeroU8::new(bits) {
+        Some(bits) => Interest(bits),
+        None => panic!("an Interest can not be empty"),
+    }
+}
+
+impl Interest {
+    /// Interest in readable readiness (and the read half closing).
+    pub const READABLE: Interest = flag(READABLE);
+
+    /// Interest in writable readiness (and the write half closing).
+    pub const WRITABLE: Interest = flag(WRITABLE);
+
+    /// Interest in `EPOLLPRI` events: urgent (out-of-band) TCP data, and state changes of
+    /// special files such as `/proc/self/mounts` or a pseudo-terminal master.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg_attr(docsrs, doc(cfg(any(target_os = "linux", target_os = "android"))))]
+    pub const PRIORITY: Interest = flag(PRIORITY);
+
+    /// Returns the union of `self` and `other`; the same as `self | other`, usable in `const`.
+    ///
+    /// ```
+    /// use mio::Interest;
+    ///
+    /// const BOTH: Interest = Interest::READABLE.add(Interest::WRITABLE);
+    /// assert!(BOTH.is_readable() && BOTH.is_writable());
+    /// ```
+    #[allow(clippy::should_implement_trait)]
+    #[must_use = "this returns the result of the operation, without modifying the original"]
+    pub const fn add(self, other: Interest) -> Interest {
+        flag(self.0.get() | other.0.get())
+    }
+
+    /// Returns `self` without the flags of `other`, or `None` if nothing would be left.
+    ///
+    /// ```
+    /// use mio::Interest;
+    ///
+    /// let both = Interest::READABLE | Interest::WRITABLE;
+    /// assert_eq!(both.remove(Interest::READABLE), Some(Interest::WRITABLE));
+    /// assert_eq!(Interest::WRITABLE.remove(Interest::WRITABLE), None);
+    /// ```
+    #[must_use = "this returns the result of the operation, without modifying the original"]
+    pub fn remove(self, other: Interest) -> Option<Interest> {
+        NonZeroU8::new(self.0.get() & !other.0.get()).map(Interest)
+    }
+
+    /// Whether the set contains [`Interest::READABLE`].
+    #[must_use]
+    pub const fn is_readable(self) -> bool {
+        self.0.get() & READABLE != 0
+    }
+
+    /// Whether the set contains [`Interest::WRITABLE`].
+    #[must_use]
+    pub const fn is_writable(self) -> bool {
+        self.0.get() & WRITABLE != 0
+    }
+
+    /// Whether the set contains the BSD `AIO` interest; always `false` on Linux.
+    #[must_use]
+    pub const fn is_aio(self) -> bool {
+        self.0.get() & AIO != 0
+    }
+
+    /// Whether the set contains the FreeBSD `LIO` interest; always `false` on Linux.
+    #[must_use]
+    pub const fn is_lio(self) -> bool {
+        self.0.get() & LIO != 0
+    }
+
+    /// Whether the set contains [`Interest::PRIORITY`](Interest#associatedconstant.PRIORITY).
+    #[must_use]
+    pub const fn is_priority(self) -> bool {
+        self.0.get() & PRIORITY != 0
+    }
+}
+
+impl ops::BitOr for Interest {
+    type Output = Self;
+
+    #[inline]
+    fn bitor(self, other: Self) -> Self {
+        self.add(other)
+    }
+}
+
+impl ops::BitOrAssign for Interest {
+    #[inline]
+    fn bitor_assign(&mut self, other: Self) {
+        *self = *self | other;
+    }
+}
+
+impl fmt::Debug for Interest {
+    fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only the names of constants that exist on this platform are printed.
+        let names: &[(bool, &str)] = &[
+            (self.is_readable(), "READABLE"),
+            (self.is_writable(), "WRITABLE"),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            (self.is_priority(), "PRIORITY"),
+        ];
+        let mut first = true;
+        for &(set, name) in names {
+            if set {
+                if !first {
+                    fmt.write_str(" | ")?;
+                }
+                fmt.write_str(name)?;
+                first = false;
+            }
+        }
+        debug_assert!(!first, "printed no flag of a non-empty Interest");
+        Ok(())
+    }
+}

@@ -1,0 +1,99 @@
+//! A fast, low-level I/O library: non-blocking sockets and pipes, and readiness events from
+//! the operating system's selector (epoll on Linux), with the API of [mio] 1.x.
+//!
+//! This crate is a from-scratch, drop-in replacement for mio 1.2: same module paths, types,
+//! method signatures, trait impls, Cargo features and `--cfg` switches. A project (tokio
+//! included) switches to it with one line:
+//!
+//! ```toml
+//! [patch.crates-io]
+//! mio = { path = "../path/to/this/crate" }
+//! ```
+//!
+//! # Overview
+//!
+//! - [`Poll`] waits for readiness; [`Registry`] registers [`event::Source`]s with it.
+//! - [`Events`] is the reusable buffer `poll` fills with [`event::Event`]s; each carries the
+//!   [`Token`] the source was registered with.
+//! - [`Interest`] says which readiness to report; every registration is edge-triggered.
+//! - [`Waker`] wakes a blocked `Poll` from another thread.
+//! - `mio::net` (feature `net`): non-blocking TCP, UDP and Unix-domain sockets.
+//! - `mio::unix` (feature `os-ext`): [`SourceFd`](unix::SourceFd) for any fd, and pipes.
+//!
+//! See the [`guide`] for a walk-through and [`features`] for the Cargo features.
+//!
+//! # Example
+//!
+//! ```
+//! # fn main() -> std::io::Result<()> {
+//! # #[cfg(feature = "os-poll")] {
+//! use std::thread;
+//! use std::time::Duration;
+//! use mio::{Events, Poll, Token, Waker};
+//!
+//! const WAKER: Token = Token(0);
+//!
+//! let mut poll = Poll::new()?;
+//! let mut events = Events::with_capacity(64);
+//! let waker = Waker::new(poll.registry(), WAKER)?;
+//!
+//! let handle = thread::spawn(move || waker.wake());
+//!
+//! let mut woken = false;
+//! while !woken {
+//!     match poll.poll(&mut events, Some(Duration::from_secs(5))) {
+//!         Ok(()) => {}
+//!         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+//!         Err(e) => return Err(e),
+//!     }
+//!     for event in events.iter() {
+//!         if event.token() == WAKER {
+//!             woken = true;
+//!         }
+//!     }
+//! }
+//! handle.join().unwrap()?;
+//! # }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [mio]: https://crates.io/crates/mio
+
+#![deny(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unused_imports,
+    dead_code
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[macro_use]
+mod macros;
+
+mod interest;
+mod poll;
+mod sys;
+mod token;
+mod waker;
+
+pub mod event;
+
+cfg_io_source! {
+    mod io_source;
+}
+
+cfg_os_ext! {
+    pub mod unix;
+}
+
+pub mod features;
+pub mod guide;
+
+#[doc(no_inline)]
+pub use event::Events;
+pub use interest::Interest;
+pub use poll::{Poll, Registry};
+pub use token::Token;
+pub use waker::Waker;

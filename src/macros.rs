@@ -1,0 +1,229 @@
+//! Internal macros: feature gates and optional logging.
+
+/// Items that exist only with the real OS backend (`os-poll`).
+macro_rules! cfg_os_poll {
+    ($($item:item)*) => {
+        $(
+            #[cfg(feature = "os-poll")]
+            #[cfg_attr(docsrs, doc(cfg(feature = "os-poll")))]
+            $item
+        )*
+    }
+}
+
+/// Items that need `mio::net`.
+macro_rules! cfg_net {
+    ($($item:item)*) => {
+        $(
+            #[cfg(feature = "net")]
+            #[cfg_attr(docsrs, doc(cfg(feature = "net")))]
+            $item
+        )*
+    }
+}
+
+/// Items of the Unix extension module (`os-ext` on a Unix target).
+macro_rules! cfg_os_ext {
+    ($($item:item)*) => {
+        $(
+            #[cfg(all(unix, feature = "os-ext"))]
+            #[cfg_attr(docsrs, doc(cfg(all(unix, feature = "os-ext"))))]
+            $item
+        )*
+    }
+}
+
+/// Items needed by any type that wraps an OS handle in an `IoSource`.
+macro_rules! cfg_io_source {
+    ($($item:item)*) => {
+        $(
+            #[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
+            $item
+        )*
+    }
+}
+
+/// `log::trace!` when the `log` feature is on; otherwise the arguments are only type-checked.
+#[cfg(feature = "log")]
+macro_rules! trace {
+    ($($t:tt)*) => { log::trace!($($t)*) };
+}
+
+#[cfg(not(feature = "log"))]
+macro_rules! trace {
+    ($($t:tt)*) => {
+        if false {
+            let _ = format_args!($($t)*);
+        }
+    };
+}
+
+/// The fd plumbing shared by every `IoSource`-backed type (`$t { inner: IoSource<$std> }`):
+/// `event::Source`, `AsRawFd`, `AsFd`, `IntoRawFd`, `FromRawFd`, `From<OwnedFd>` and
+/// `From<$t> for OwnedFd`. Conversions *into* the type never change the fd's flags: the caller
+/// is responsible for non-blocking mode.
+macro_rules! impl_io_source_traits {
+    ($t:ty, $std:ty) => {
+        impl $crate::event::Source for $t {
+            fn register(
+                &mut self,
+                registry: &$crate::Registry,
+                token: $crate::Token,
+                interests: $crate::Interest,
+            ) -> ::std::io::Result<()> {
+                self.inner.register(registry, token, interests)
+            }
+
+            fn reregister(
+                &mut self,
+                registry: &$crate::Registry,
+                token: $crate::Token,
+                interests: $crate::Interest,
+            ) -> ::std::io::Result<()> {
+                self.inner.reregister(registry, token, interests)
+            }
+
+            fn deregister(&mut self, registry: &$crate::Registry) -> ::std::io::Result<()> {
+                self.inner.deregister(registry)
+            }
+        }
+
+        impl ::std::os::fd::AsRawFd for $t {
+            fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
+                self.inner.as_raw_fd()
+            }
+        }
+
+        impl ::std::os::fd::AsFd for $t {
+            fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
+                self.inner.as_fd()
+            }
+        }
+
+        impl ::std::os::fd::IntoRawFd for $t {
+            fn into_raw_fd(self) -> ::std::os::fd::RawFd {
+                self.inner.into_inner().into_raw_fd()
+            }
+        }
+
+        impl ::std::os::fd::FromRawFd for $t {
+            /// Takes ownership of `fd`, which must be an open fd of the right kind, already in
+            /// non-blocking mode (this does not change it).
+            unsafe fn from_raw_fd(fd: ::std::os::fd::RawFd) -> Self {
+                // SAFETY: the caller upholds `FromRawFd`'s contract: `fd` is open and owned.
+                Self::from(unsafe { ::std::os::fd::OwnedFd::from_raw_fd(fd) })
+            }
+        }
+
+        impl ::std::convert::From<::std::os::fd::OwnedFd> for $t {
+            /// Wraps `fd`, which must be of the right kind and already non-blocking.
+            fn from(fd: ::std::os::fd::OwnedFd) -> Self {
+                Self {
+                    inner: $crate::io_source::IoSource::new(<$std>::from(fd)),
+                }
+            }
+        }
+
+        impl ::std::convert::From<$t> for ::std::os::fd::OwnedFd {
+            fn from(io: $t) -> Self {
+                io.inner.into_inner().into()
+            }
+        }
+    };
+}
+
+/// `Read` for `$t` and `&$t` (vectored too), through `do_io`. The buffer is only written to,
+/// never read, so callers may pass uninitialised memory viewed as bytes (tokio does).
+macro_rules! impl_read {
+    ($t:ty) => {
+        impl ::std::io::Read for $t {
+            fn read(&mut self, buf: &mut [u8]) -> ::std::io::Result<usize> {
+                ::std::io::Read::read(&mut &*self, buf)
+            }
+
+            fn read_vectored(
+                &mut self,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::io::Result<usize> {
+                ::std::io::Read::read_vectored(&mut &*self, bufs)
+            }
+        }
+
+        impl ::std::io::Read for &$t {
+            fn read(&mut self, buf: &mut [u8]) -> ::std::io::Result<usize> {
+                self.inner
+                    .do_io(|mut io| ::std::io::Read::read(&mut io, buf))
+            }
+
+            fn read_vectored(
+                &mut self,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::io::Result<usize> {
+                self.inner
+                    .do_io(|mut io| ::std::io::Read::read_vectored(&mut io, bufs))
+            }
+        }
+    };
+}
+
+/// `Write` for `$t` and `&$t` (vectored too), through `do_io`. On sockets this is `send(2)`
+/// with `MSG_NOSIGNAL`, so a closed peer is `BrokenPipe`, never `SIGPIPE`. The path takes no
+/// lock, allocates nothing and logs nothing, so it is async-signal-safe.
+macro_rules! impl_write {
+    ($t:ty) => {
+        impl ::std::io::Write for $t {
+            fn write(&mut self, buf: &[u8]) -> ::std::io::Result<usize> {
+                ::std::io::Write::write(&mut &*self, buf)
+            }
+
+            fn write_vectored(
+                &mut self,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::io::Result<usize> {
+                ::std::io::Write::write_vectored(&mut &*self, bufs)
+            }
+
+            fn flush(&mut self) -> ::std::io::Result<()> {
+                ::std::io::Write::flush(&mut &*self)
+            }
+        }
+
+        impl ::std::io::Write for &$t {
+            fn write(&mut self, buf: &[u8]) -> ::std::io::Result<usize> {
+                self.inner
+                    .do_io(|mut io| ::std::io::Write::write(&mut io, buf))
+            }
+
+            fn write_vectored(
+                &mut self,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::io::Result<usize> {
+                self.inner
+                    .do_io(|mut io| ::std::io::Write::write_vectored(&mut io, bufs))
+            }
+
+            fn flush(&mut self) -> ::std::io::Result<()> {
+                self.inner.do_io(|mut io| ::std::io::Write::flush(&mut io))
+            }
+        }
+    };
+}
+
+/// `try_io`, identical on every I/O type.
+macro_rules! try_io_method {
+    () => {
+        /// Runs `f`, an I/O operation on this source's fd done by the caller (a raw syscall,
+        /// another crate's wrapper), the way mio's own methods run theirs.
+        ///
+        /// `f` must return [`ErrorKind::WouldBlock`](std::io::ErrorKind::WouldBlock) when the
+        /// operation would block (for a raw syscall, map `EAGAIN` with
+        /// `io::Error::last_os_error()`). Backends that emulate edge triggering (the poll(2)
+        /// fallback) re-arm the registration on that error; on epoll this is a plain call.
+        pub fn try_io<F, T>(&self, f: F) -> ::std::io::Result<T>
+        where
+            F: FnOnce() -> ::std::io::Result<T>,
+        {
+            self.inner.do_io(|_| f())
+        }
+    };
+}

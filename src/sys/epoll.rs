@@ -1,0 +1,300 @@
+//! The epoll(7) selector: Linux and Android.
+//!
+//! Every registration is edge-triggered (`EPOLLET`) and stores the full 64-bit token in
+//! `epoll_event.data`. The kernel keeps all per-source state, so `IoSourceState` is empty and
+//! `do_io` is a plain call: a release-build `TcpStream` is exactly one fd.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+use rustix::event::epoll::{self, EventData, EventFlags};
+
+use crate::{Interest, Token};
+
+/// `struct epoll_event`: 12 bytes, packed on x86_64, exactly what `epoll_wait(2)` writes.
+pub(crate) type Event = epoll::Event;
+/// The buffer `epoll_wait(2)` fills; its capacity is the `maxevents` argument.
+pub(crate) type Events = Vec<Event>;
+
+/// An epoll instance.
+#[derive(Debug)]
+pub(crate) struct Selector {
+    ep: OwnedFd,
+}
+
+impl Selector {
+    /// `epoll_create1(EPOLL_CLOEXEC)`.
+    ///
+    /// See [epoll_create1(2)](https://man7.org/linux/man-pages/man2/epoll_create1.2.html).
+    pub(crate) fn new() -> io::Result<Selector> {
+        let ep = epoll::create(epoll::CreateFlags::CLOEXEC)?;
+        Ok(Selector { ep })
+    }
+
+    /// `fcntl(F_DUPFD_CLOEXEC)`: a second handle on the same epoll instance.
+    pub(crate) fn try_clone(&self) -> io::Result<Selector> {
+        let ep = rustix::io::fcntl_dupfd_cloexec(&self.ep, 0)?;
+        Ok(Selector { ep })
+    }
+
+    /// `epoll_wait(2)` into the spare capacity of `events` (cleared first, even on error).
+    ///
+    /// `EINTR` is not retried: it surfaces as `ErrorKind::Interrupted`, as callers expect.
+    /// A capacity of 0 makes the kernel answer `EINVAL` (`ErrorKind::InvalidInput`).
+    ///
+    /// See [epoll_wait(2)](https://man7.org/linux/man-pages/man2/epoll_wait.2.html).
+    pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        events.clear();
+        let timeout = super::timeout_timespec(timeout);
+        let (filled, _) = epoll::wait(&self.ep, events.spare_capacity_mut(), timeout.as_ref())?;
+        let n = filled.len();
+        // SAFETY: `epoll::wait` initialised the first `n` elements of the spare capacity (it
+        // returned them as the initialised part), and `n <= capacity`.
+        unsafe { events.set_len(n) };
+        Ok(())
+    }
+
+    /// `epoll_ctl(EPOLL_CTL_ADD)`, edge-triggered.
+    pub(crate) fn register(&self, fd: RawFd, token: Token, interests: Interest) -> io::Result<()> {
+        let fd = borrow(fd)?;
+        epoll::add(&self.ep, fd, data(token), interests_to_epoll(interests))?;
+        Ok(())
+    }
+
+    /// `epoll_ctl(EPOLL_CTL_MOD)`: replaces token and interests; re-arms the edge.
+    pub(crate) fn reregister(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        let fd = borrow(fd)?;
+        epoll::modify(&self.ep, fd, data(token), interests_to_epoll(interests))?;
+        Ok(())
+    }
+
+    /// `epoll_ctl(EPOLL_CTL_DEL)`.
+    pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
+        let fd = borrow(fd)?;
+        epoll::delete(&self.ep, fd)?;
+        Ok(())
+    }
+}
+
+impl AsRawFd for Selector {
+    fn as_raw_fd(&self) -> RawFd {
+        self.ep.as_raw_fd()
+    }
+}
+
+impl AsFd for Selector {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.ep.as_fd()
+    }
+}
+
+/// Borrows a caller-supplied raw fd for the duration of one `epoll_ctl` call.
+///
+/// `-1` (and any negative number) is rejected with `EBADF` here, because `BorrowedFd` uses
+/// `-1` as a niche and may not hold it; any other closed or bogus number is passed to the
+/// kernel, which answers `EBADF` itself.
+#[inline]
+fn borrow<'a>(fd: RawFd) -> io::Result<BorrowedFd<'a>> {
+    if fd < 0 {
+        return Err(io::Error::from_raw_os_error(
+            rustix::io::Errno::BADF.raw_os_error(),
+        ));
+    }
+    // SAFETY: `fd` is not -1 (checked above), and the `BorrowedFd` only lives for one
+    // `epoll_ctl` call made while the caller holds the source that owns the fd. A number that
+    // is not an open fd only makes that syscall fail with `EBADF`; nothing reads or writes
+    // through it.
+    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+}
+
+#[inline]
+fn data(token: Token) -> EventData {
+    EventData::new_u64(token.0 as u64)
+}
+
+#[inline]
+fn interests_to_epoll(interests: Interest) -> EventFlags {
+    let mut flags = EventFlags::ET;
+    if interests.is_readable() {
+        flags |= EventFlags::IN | EventFlags::RDHUP;
+    }
+    if interests.is_writable() {
+        flags |= EventFlags::OUT;
+    }
+    if interests.is_priority() {
+        flags |= EventFlags::PRI;
+    }
+    flags
+}
+
+/// Per-source state: none on epoll, the kernel keeps it all.
+#[derive(Debug)]
+pub(crate) struct IoSourceState;
+
+#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+impl IoSourceState {
+    #[inline]
+    pub(crate) fn new() -> IoSourceState {
+        IoSourceState
+    }
+
+    /// Runs one I/O operation; edge-triggered epoll needs no bookkeeping around it.
+    #[inline]
+    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        f(io)
+    }
+
+    #[inline]
+    pub(crate) fn register(
+        &mut self,
+        selector: &Selector,
+        token: Token,
+        interests: Interest,
+        fd: RawFd,
+    ) -> io::Result<()> {
+        selector.register(fd, token, interests)
+    }
+
+    #[inline]
+    pub(crate) fn reregister(
+        &mut self,
+        selector: &Selector,
+        token: Token,
+        interests: Interest,
+        fd: RawFd,
+    ) -> io::Result<()> {
+        selector.reregister(fd, token, interests)
+    }
+
+    #[inline]
+    pub(crate) fn deregister(&mut self, selector: &Selector, fd: RawFd) -> io::Result<()> {
+        selector.deregister(fd)
+    }
+}
+
+/// Reading an `epoll_event`, as §3.4 of the spec maps the flags.
+pub(crate) mod event {
+    use std::fmt;
+
+    use rustix::event::epoll::EventFlags;
+
+    use super::Event;
+    use crate::Token;
+
+    #[inline]
+    fn flags(event: &Event) -> EventFlags {
+        // Copy out of the (possibly packed) struct before looking at it.
+        let flags = event.flags;
+        flags
+    }
+
+    #[inline]
+    pub(crate) fn token(event: &Event) -> Token {
+        let data = event.data;
+        Token(data.u64() as usize)
+    }
+
+    #[inline]
+    pub(crate) fn is_readable(event: &Event) -> bool {
+        flags(event).intersects(EventFlags::IN | EventFlags::PRI)
+    }
+
+    #[inline]
+    pub(crate) fn is_writable(event: &Event) -> bool {
+        flags(event).contains(EventFlags::OUT)
+    }
+
+    #[inline]
+    pub(crate) fn is_error(event: &Event) -> bool {
+        flags(event).contains(EventFlags::ERR)
+    }
+
+    #[inline]
+    pub(crate) fn is_read_closed(event: &Event) -> bool {
+        let f = flags(event);
+        // A hang-up closes both halves; `EPOLLRDHUP` is only trusted with `EPOLLIN` beside it.
+        f.contains(EventFlags::HUP) || f.contains(EventFlags::IN | EventFlags::RDHUP)
+    }
+
+    #[inline]
+    pub(crate) fn is_write_closed(event: &Event) -> bool {
+        let f = flags(event);
+        // `EPOLLOUT|EPOLLERR` is what a pipe's write end gets when the read end is closed; a bare
+        // `EPOLLERR` is a failed socket.
+        f.contains(EventFlags::HUP)
+            || f.contains(EventFlags::OUT | EventFlags::ERR)
+            || f == EventFlags::ERR
+    }
+
+    #[inline]
+    pub(crate) fn is_priority(event: &Event) -> bool {
+        flags(event).contains(EventFlags::PRI)
+    }
+
+    #[inline]
+    pub(crate) fn is_aio(_: &Event) -> bool {
+        false
+    }
+
+    #[inline]
+    pub(crate) fn is_lio(_: &Event) -> bool {
+        false
+    }
+
+    /// The `{:#?}` details of an event: the raw `epoll_event`. Not a stable format.
+    pub(crate) struct Details<'a>(pub(crate) &'a Event);
+
+    impl fmt::Debug for Details<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            const NAMES: &[(EventFlags, &str)] = &[
+                (EventFlags::IN, "EPOLLIN"),
+                (EventFlags::PRI, "EPOLLPRI"),
+                (EventFlags::OUT, "EPOLLOUT"),
+                (EventFlags::RDNORM, "EPOLLRDNORM"),
+                (EventFlags::RDBAND, "EPOLLRDBAND"),
+                (EventFlags::WRNORM, "EPOLLWRNORM"),
+                (EventFlags::WRBAND, "EPOLLWRBAND"),
+                (EventFlags::MSG, "EPOLLMSG"),
+                (EventFlags::ERR, "EPOLLERR"),
+                (EventFlags::HUP, "EPOLLHUP"),
+                (EventFlags::RDHUP, "EPOLLRDHUP"),
+                (EventFlags::EXCLUSIVE, "EPOLLEXCLUSIVE"),
+                (EventFlags::WAKEUP, "EPOLLWAKEUP"),
+                (EventFlags::ONESHOT, "EPOLLONESHOT"),
+                (EventFlags::ET, "EPOLLET"),
+            ];
+            struct Flags(EventFlags);
+            impl fmt::Debug for Flags {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    let mut first = true;
+                    for &(flag, name) in NAMES {
+                        if self.0.contains(flag) {
+                            if !first {
+                                f.write_str("|")?;
+                            }
+                            f.write_str(name)?;
+                            first = false;
+                        }
+                    }
+                    if first {
+                        f.write_str("(empty)")?;
+                    }
+                    Ok(())
+                }
+            }
+            f.debug_struct("epoll_event")
+                .field("events", &Flags(flags(self.0)))
+                .field("u64", &token(self.0).0)
+                .finish()
+        }
+    }
+}
