@@ -84,6 +84,10 @@ cfg_io_source! {
     mod io_source;
 }
 
+cfg_net! {
+    pub mod net;
+}
+
 cfg_os_ext! {
     pub mod unix;
 }

@@ -62,6 +62,7 @@ macro_rules! trace {
 /// `event::Source`, `AsRawFd`, `AsFd`, `IntoRawFd`, `FromRawFd`, `From<OwnedFd>` and
 /// `From<$t> for OwnedFd`. Conversions *into* the type never change the fd's flags: the caller
 /// is responsible for non-blocking mode.
+#[allow(unused_macros)]
 macro_rules! impl_io_source_traits {
     ($t:ty, $std:ty) => {
         impl $crate::event::Source for $t {
@@ -71,7 +72,7 @@ macro_rules! impl_io_source_traits {
                 token: $crate::Token,
                 interests: $crate::Interest,
             ) -> ::std::io::Result<()> {
-                self.inner.register(registry, token, interests)
+                $crate::event::Source::register(&mut self.inner, registry, token, interests)
             }
 
             fn reregister(
@@ -80,29 +81,29 @@ macro_rules! impl_io_source_traits {
                 token: $crate::Token,
                 interests: $crate::Interest,
             ) -> ::std::io::Result<()> {
-                self.inner.reregister(registry, token, interests)
+                $crate::event::Source::reregister(&mut self.inner, registry, token, interests)
             }
 
             fn deregister(&mut self, registry: &$crate::Registry) -> ::std::io::Result<()> {
-                self.inner.deregister(registry)
+                $crate::event::Source::deregister(&mut self.inner, registry)
             }
         }
 
         impl ::std::os::fd::AsRawFd for $t {
             fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
-                self.inner.as_raw_fd()
+                ::std::os::fd::AsRawFd::as_raw_fd(&*self.inner)
             }
         }
 
         impl ::std::os::fd::AsFd for $t {
             fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
-                self.inner.as_fd()
+                ::std::os::fd::AsFd::as_fd(&*self.inner)
             }
         }
 
         impl ::std::os::fd::IntoRawFd for $t {
             fn into_raw_fd(self) -> ::std::os::fd::RawFd {
-                self.inner.into_inner().into_raw_fd()
+                ::std::os::fd::IntoRawFd::into_raw_fd(self.inner.into_inner())
             }
         }
 
@@ -111,7 +112,9 @@ macro_rules! impl_io_source_traits {
             /// non-blocking mode (this does not change it).
             unsafe fn from_raw_fd(fd: ::std::os::fd::RawFd) -> Self {
                 // SAFETY: the caller upholds `FromRawFd`'s contract: `fd` is open and owned.
-                Self::from(unsafe { ::std::os::fd::OwnedFd::from_raw_fd(fd) })
+                Self::from(unsafe {
+                    <::std::os::fd::OwnedFd as ::std::os::fd::FromRawFd>::from_raw_fd(fd)
+                })
             }
         }
 
@@ -132,8 +135,10 @@ macro_rules! impl_io_source_traits {
     };
 }
 
-/// `Read` for `$t` and `&$t` (vectored too), through `do_io`. The buffer is only written to,
-/// never read, so callers may pass uninitialised memory viewed as bytes (tokio does).
+/// `Read` for `$t` and `&$t` (vectored too): `read(2)`/`readv(2)` through `do_io`. The buffer
+/// is only written to, never read, so callers may pass uninitialised memory viewed as bytes
+/// (tokio does).
+#[allow(unused_macros)]
 macro_rules! impl_read {
     ($t:ty) => {
         impl ::std::io::Read for $t {
@@ -151,8 +156,7 @@ macro_rules! impl_read {
 
         impl ::std::io::Read for &$t {
             fn read(&mut self, buf: &mut [u8]) -> ::std::io::Result<usize> {
-                self.inner
-                    .do_io(|mut io| ::std::io::Read::read(&mut io, buf))
+                self.inner.do_io(|io| $crate::sys::io::read(io, buf))
             }
 
             fn read_vectored(
@@ -160,17 +164,19 @@ macro_rules! impl_read {
                 bufs: &mut [::std::io::IoSliceMut<'_>],
             ) -> ::std::io::Result<usize> {
                 self.inner
-                    .do_io(|mut io| ::std::io::Read::read_vectored(&mut io, bufs))
+                    .do_io(|io| $crate::sys::io::read_vectored(io, bufs))
             }
         }
     };
 }
 
-/// `Write` for `$t` and `&$t` (vectored too), through `do_io`. On sockets this is `send(2)`
-/// with `MSG_NOSIGNAL`, so a closed peer is `BrokenPipe`, never `SIGPIPE`. The path takes no
-/// lock, allocates nothing and logs nothing, so it is async-signal-safe.
+/// `Write` for `$t` and `&$t` (vectored too), through `do_io`, with the given syscall
+/// wrappers: for sockets `send(2)`/`sendmsg(2)` with `MSG_NOSIGNAL`, so a closed peer is
+/// `BrokenPipe`, never `SIGPIPE`. The path takes no lock, allocates nothing and logs nothing,
+/// so it is async-signal-safe. `flush` has nothing to do.
+#[allow(unused_macros)]
 macro_rules! impl_write {
-    ($t:ty) => {
+    ($t:ty, $write:path, $write_vectored:path) => {
         impl ::std::io::Write for $t {
             fn write(&mut self, buf: &[u8]) -> ::std::io::Result<usize> {
                 ::std::io::Write::write(&mut &*self, buf)
@@ -190,26 +196,25 @@ macro_rules! impl_write {
 
         impl ::std::io::Write for &$t {
             fn write(&mut self, buf: &[u8]) -> ::std::io::Result<usize> {
-                self.inner
-                    .do_io(|mut io| ::std::io::Write::write(&mut io, buf))
+                self.inner.do_io(|io| $write(io, buf))
             }
 
             fn write_vectored(
                 &mut self,
                 bufs: &[::std::io::IoSlice<'_>],
             ) -> ::std::io::Result<usize> {
-                self.inner
-                    .do_io(|mut io| ::std::io::Write::write_vectored(&mut io, bufs))
+                self.inner.do_io(|io| $write_vectored(io, bufs))
             }
 
             fn flush(&mut self) -> ::std::io::Result<()> {
-                self.inner.do_io(|mut io| ::std::io::Write::flush(&mut io))
+                Ok(())
             }
         }
     };
 }
 
 /// `try_io`, identical on every I/O type.
+#[allow(unused_macros)]
 macro_rules! try_io_method {
     () => {
         /// Runs `f`, an I/O operation on this source's fd done by the caller (a raw syscall,

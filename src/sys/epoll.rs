@@ -63,6 +63,7 @@ impl Selector {
     }
 
     /// `epoll_ctl(EPOLL_CTL_MOD)`: replaces token and interests; re-arms the edge.
+    #[cfg(any(feature = "net", feature = "os-ext"))]
     pub(crate) fn reregister(
         &self,
         fd: RawFd,
@@ -75,6 +76,7 @@ impl Selector {
     }
 
     /// `epoll_ctl(EPOLL_CTL_DEL)`.
+    #[cfg(any(feature = "net", feature = "os-ext"))]
     pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
         let fd = borrow(fd)?;
         epoll::delete(&self.ep, fd)?;
@@ -134,10 +136,11 @@ fn interests_to_epoll(interests: Interest) -> EventFlags {
 }
 
 /// Per-source state: none on epoll, the kernel keeps it all.
+#[cfg(any(feature = "net", feature = "os-ext"))]
 #[derive(Debug)]
 pub(crate) struct IoSourceState;
 
-#[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+#[cfg(any(feature = "net", feature = "os-ext"))]
 impl IoSourceState {
     #[inline]
     pub(crate) fn new() -> IoSourceState {

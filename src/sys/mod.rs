@@ -30,9 +30,16 @@ mod epoll;
 #[cfg(all(
     feature = "os-poll",
     any(target_os = "linux", target_os = "android"),
+    not(mio_unsupported_force_poll_poll),
+    any(feature = "net", feature = "os-ext")
+))]
+pub(crate) use self::epoll::IoSourceState;
+#[cfg(all(
+    feature = "os-poll",
+    any(target_os = "linux", target_os = "android"),
     not(mio_unsupported_force_poll_poll)
 ))]
-pub(crate) use self::epoll::{event, Event, Events, IoSourceState, Selector};
+pub(crate) use self::epoll::{event, Event, Events, Selector};
 
 #[cfg(all(
     feature = "os-poll",
@@ -74,8 +81,22 @@ mod waker_pipe;
 ))]
 pub(crate) use self::waker_pipe::Waker;
 
-#[cfg(all(feature = "os-poll", unix))]
+// Plain syscall wrappers, independent of the selector. In the shell build the constructors
+// among them panic (see `os_required`), like everything else that needs the OS.
+#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
+pub(crate) mod io;
+#[cfg(feature = "net")]
+pub(crate) mod net;
+#[cfg(all(unix, feature = "os-ext"))]
 pub(crate) mod pipe;
+
+/// Panics in the shell build (no `os-poll`) with upstream's message; nothing otherwise.
+#[cfg(feature = "net")]
+#[inline(always)]
+pub(crate) fn os_required() {
+    #[cfg(not(feature = "os-poll"))]
+    panic!("mio must be compiled with `os-poll` to run.");
+}
 
 #[cfg(feature = "os-poll")]
 mod timeout;

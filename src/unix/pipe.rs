@@ -109,7 +109,7 @@ impl From<ChildStdin> for Sender {
 }
 
 impl_io_source_traits!(Sender, File);
-impl_write!(Sender);
+impl_write!(Sender, sys::io::write, sys::io::write_vectored);
 
 /// The reading end of a pipe.
 ///

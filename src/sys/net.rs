@@ -1,0 +1,210 @@
+//! Creating, connecting and accepting sockets, and the socket syscalls std lacks.
+//!
+//! Every socket is created non-blocking and close-on-exec in the same syscall
+//! (`SOCK_NONBLOCK | SOCK_CLOEXEC` on `socket`, `socketpair` and `accept4`). The results are
+//! plain `OwnedFd`s; `mio::net` wraps them in the matching std types.
+
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::SocketAddr as UnixSocketAddr;
+
+use rustix::io::Errno;
+use rustix::net::{
+    AddressFamily, SendAncillaryBuffer, SendFlags, SocketAddrAny, SocketAddrUnix, SocketFlags,
+    SocketType,
+};
+
+/// The backlog `TcpListener::bind` listens with, as std and upstream mio.
+const TCP_BACKLOG: i32 = 128;
+/// Unix listeners ask for the largest backlog: Linux turns -1 into `somaxconn`.
+const UNIX_BACKLOG: i32 = -1;
+
+const FLAGS: SocketFlags = SocketFlags::NONBLOCK.union(SocketFlags::CLOEXEC);
+
+/// `socket(domain, ty | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)`.
+///
+/// See [socket(2)](https://man7.org/linux/man-pages/man2/socket.2.html).
+fn socket(domain: AddressFamily, ty: SocketType) -> io::Result<OwnedFd> {
+    super::os_required();
+    Ok(rustix::net::socket_with(domain, ty, FLAGS, None)?)
+}
+
+fn family(addr: &SocketAddr) -> AddressFamily {
+    match addr {
+        SocketAddr::V4(_) => AddressFamily::INET,
+        SocketAddr::V6(_) => AddressFamily::INET6,
+    }
+}
+
+/// A TCP listener: `socket`, `SO_REUSEADDR`, `bind`, `listen(128)`.
+pub(crate) fn tcp_listener(addr: SocketAddr) -> io::Result<OwnedFd> {
+    let fd = socket(family(&addr), SocketType::STREAM)?;
+    // Lets a restarted server bind while old connections sit in TIME_WAIT; it does not let
+    // two live listeners share a port (that is SO_REUSEPORT).
+    rustix::net::sockopt::set_socket_reuseaddr(&fd, true)?;
+    rustix::net::bind(&fd, &addr)?;
+    rustix::net::listen(&fd, TCP_BACKLOG)?;
+    Ok(fd)
+}
+
+/// A TCP stream with a non-blocking `connect` under way: `EINPROGRESS` is success; the
+/// outcome is known when the socket turns writable (`SO_ERROR`, `getpeername`).
+pub(crate) fn tcp_connect(addr: SocketAddr) -> io::Result<OwnedFd> {
+    let fd = socket(family(&addr), SocketType::STREAM)?;
+    connect_in_progress(&fd, &addr)?;
+    Ok(fd)
+}
+
+/// `connect(2)` on a non-blocking socket, treating `EINPROGRESS` as started.
+fn connect_in_progress(
+    fd: &OwnedFd,
+    addr: &impl rustix::net::addr::SocketAddrArg,
+) -> io::Result<()> {
+    match rustix::net::connect(fd, addr) {
+        Ok(()) | Err(Errno::INPROGRESS) => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)` on a TCP listener.
+pub(crate) fn tcp_accept(listener: impl AsFd) -> io::Result<(OwnedFd, SocketAddr)> {
+    let (fd, addr) = rustix::net::acceptfrom_with(listener, FLAGS)?;
+    let addr = addr
+        .and_then(|addr| SocketAddr::try_from(addr).ok())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "accepted a connection with an address that is not IPv4 or IPv6",
+            )
+        })?;
+    Ok((fd, addr))
+}
+
+/// A bound UDP socket: `socket(SOCK_DGRAM)`, `bind`.
+pub(crate) fn udp_bind(addr: SocketAddr) -> io::Result<OwnedFd> {
+    let fd = socket(family(&addr), SocketType::DGRAM)?;
+    rustix::net::bind(&fd, &addr)?;
+    Ok(fd)
+}
+
+/// `getsockopt(IPPROTO_IPV6, IPV6_V6ONLY)`.
+pub(crate) fn only_v6(fd: impl AsFd) -> io::Result<bool> {
+    Ok(rustix::net::sockopt::ipv6_v6only(fd)?)
+}
+
+/// `send(2)` with `MSG_NOSIGNAL`: a closed peer is `EPIPE`, never `SIGPIPE`.
+#[inline]
+pub(crate) fn send(fd: impl AsFd, buf: &[u8]) -> io::Result<usize> {
+    Ok(rustix::net::send(fd, buf, SendFlags::NOSIGNAL)?)
+}
+
+/// `sendmsg(2)` with `MSG_NOSIGNAL`, no ancillary data.
+#[inline]
+pub(crate) fn send_vectored(fd: impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    let mut control = SendAncillaryBuffer::default();
+    Ok(rustix::net::sendmsg(
+        fd,
+        bufs,
+        &mut control,
+        SendFlags::NOSIGNAL,
+    )?)
+}
+
+/// The kernel form of a std Unix socket address (pathname, abstract or unnamed).
+fn unix_addr(addr: &UnixSocketAddr) -> io::Result<SocketAddrUnix> {
+    if let Some(path) = addr.as_pathname() {
+        return Ok(SocketAddrUnix::new(path)?);
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        #[cfg(target_os = "android")]
+        use std::os::android::net::SocketAddrExt;
+        #[cfg(target_os = "linux")]
+        use std::os::linux::net::SocketAddrExt;
+        if let Some(name) = addr.as_abstract_name() {
+            return Ok(SocketAddrUnix::new_abstract_name(name)?);
+        }
+    }
+    Ok(SocketAddrUnix::new_unnamed())
+}
+
+/// The std form of a Unix socket address the kernel gave back.
+fn std_unix_addr(addr: Option<SocketAddrAny>) -> io::Result<UnixSocketAddr> {
+    let addr = addr.and_then(|addr| SocketAddrUnix::try_from(addr).ok());
+    if let Some(addr) = &addr {
+        if let Some(path) = addr.path_bytes() {
+            use std::os::unix::ffi::OsStrExt;
+            return UnixSocketAddr::from_pathname(std::ffi::OsStr::from_bytes(path));
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(name) = addr.abstract_name() {
+            #[cfg(target_os = "android")]
+            use std::os::android::net::SocketAddrExt;
+            #[cfg(target_os = "linux")]
+            use std::os::linux::net::SocketAddrExt;
+            return UnixSocketAddr::from_abstract_name(name);
+        }
+    }
+    // An empty pathname is how std spells "unnamed".
+    UnixSocketAddr::from_pathname("")
+}
+
+/// A listening Unix stream socket: `socket`, `bind`, `listen(-1)`. An existing file at the
+/// path is not removed (binding fails with `AddrInUse`).
+pub(crate) fn unix_listener(addr: &UnixSocketAddr) -> io::Result<OwnedFd> {
+    let addr = unix_addr(addr)?;
+    let fd = socket(AddressFamily::UNIX, SocketType::STREAM)?;
+    rustix::net::bind(&fd, &addr)?;
+    rustix::net::listen(&fd, UNIX_BACKLOG)?;
+    Ok(fd)
+}
+
+/// A Unix stream socket connecting to `addr`. `EINPROGRESS` is success; a full backlog
+/// (`EAGAIN`) is a `WouldBlock` error.
+pub(crate) fn unix_connect(addr: &UnixSocketAddr) -> io::Result<OwnedFd> {
+    let addr = unix_addr(addr)?;
+    let fd = socket(AddressFamily::UNIX, SocketType::STREAM)?;
+    connect_in_progress(&fd, &addr)?;
+    Ok(fd)
+}
+
+/// `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)` on a Unix listener.
+pub(crate) fn unix_accept(listener: impl AsFd) -> io::Result<(OwnedFd, UnixSocketAddr)> {
+    let (fd, addr) = rustix::net::acceptfrom_with(listener, FLAGS)?;
+    Ok((fd, std_unix_addr(addr)?))
+}
+
+/// `socketpair(AF_UNIX, ty | SOCK_NONBLOCK | SOCK_CLOEXEC)`.
+fn unix_pair(ty: SocketType) -> io::Result<(OwnedFd, OwnedFd)> {
+    super::os_required();
+    Ok(rustix::net::socketpair(
+        AddressFamily::UNIX,
+        ty,
+        FLAGS,
+        None,
+    )?)
+}
+
+/// A connected pair of Unix stream sockets.
+pub(crate) fn unix_stream_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    unix_pair(SocketType::STREAM)
+}
+
+/// A connected pair of Unix datagram sockets.
+pub(crate) fn unix_datagram_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    unix_pair(SocketType::DGRAM)
+}
+
+/// An unbound Unix datagram socket.
+pub(crate) fn unix_datagram() -> io::Result<OwnedFd> {
+    socket(AddressFamily::UNIX, SocketType::DGRAM)
+}
+
+/// A Unix datagram socket bound to `addr`.
+pub(crate) fn unix_datagram_bind(addr: &UnixSocketAddr) -> io::Result<OwnedFd> {
+    let addr = unix_addr(addr)?;
+    let fd = unix_datagram()?;
+    rustix::net::bind(&fd, &addr)?;
+    Ok(fd)
+}

@@ -1,0 +1,315 @@
+//! Helpers shared by the integration tests: bounded polling with expectations, fd makers,
+//! fd counting and process isolation for tests that must not see other tests' fds.
+#![allow(dead_code)]
+
+use std::io::{self, Read, Write};
+use std::ops::BitOr;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use mio::event::Event;
+use mio::{Events, Poll, Token};
+
+/// How long `expect_events` keeps polling before it gives up.
+pub const EXPECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The timeout of each `poll` inside `expect_events`.
+const POLL_STEP: Duration = Duration::from_millis(250);
+/// How long `expect_no_events` waits for an event that should not come.
+pub const NO_EVENT_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// Nothing to set up for now; kept so every test can start the same way.
+pub fn init() {}
+
+pub fn assert_send<T: Send>() {}
+
+pub fn assert_sync<T: Sync>() {}
+
+/// A set of readiness flags an expected event must (at least) carry.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Readiness(u8);
+
+impl Readiness {
+    pub const READABLE: Readiness = Readiness(1);
+    pub const WRITABLE: Readiness = Readiness(1 << 1);
+    pub const ERROR: Readiness = Readiness(1 << 2);
+    pub const READ_CLOSED: Readiness = Readiness(1 << 3);
+    pub const WRITE_CLOSED: Readiness = Readiness(1 << 4);
+    pub const PRIORITY: Readiness = Readiness(1 << 5);
+
+    /// Whether `event` has every flag of `self`.
+    pub fn matches(self, event: &Event) -> bool {
+        let has = |flag: Readiness, set: bool| self.0 & flag.0 == 0 || set;
+        has(Readiness::READABLE, event.is_readable())
+            && has(Readiness::WRITABLE, event.is_writable())
+            && has(Readiness::ERROR, event.is_error())
+            && has(Readiness::READ_CLOSED, event.is_read_closed())
+            && has(Readiness::WRITE_CLOSED, event.is_write_closed())
+            && has(Readiness::PRIORITY, event.is_priority())
+    }
+}
+
+impl BitOr for Readiness {
+    type Output = Readiness;
+
+    fn bitor(self, other: Readiness) -> Readiness {
+        Readiness(self.0 | other.0)
+    }
+}
+
+impl From<mio::Interest> for Readiness {
+    fn from(interest: mio::Interest) -> Readiness {
+        let mut r = Readiness(0);
+        if interest.is_readable() {
+            r = r | Readiness::READABLE;
+        }
+        if interest.is_writable() {
+            r = r | Readiness::WRITABLE;
+        }
+        if interest.is_priority() {
+            r = r | Readiness::PRIORITY;
+        }
+        r
+    }
+}
+
+/// An event `expect_events` waits for: `token` with at least `readiness`.
+#[derive(Clone, Debug)]
+pub struct ExpectEvent {
+    pub token: Token,
+    pub readiness: Readiness,
+}
+
+impl ExpectEvent {
+    pub fn new<R: Into<Readiness>>(token: Token, readiness: R) -> ExpectEvent {
+        ExpectEvent {
+            token,
+            readiness: readiness.into(),
+        }
+    }
+}
+
+/// An owned copy of an event's flags, for assertions after the buffer is reused.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub token: Token,
+    pub readable: bool,
+    pub writable: bool,
+    pub error: bool,
+    pub read_closed: bool,
+    pub write_closed: bool,
+    pub priority: bool,
+}
+
+impl From<&Event> for Seen {
+    fn from(e: &Event) -> Seen {
+        Seen {
+            token: e.token(),
+            readable: e.is_readable(),
+            writable: e.is_writable(),
+            error: e.is_error(),
+            read_closed: e.is_read_closed(),
+            write_closed: e.is_write_closed(),
+            priority: e.is_priority(),
+        }
+    }
+}
+
+/// One `poll`, retried on `Interrupted` (a signal meant for another test's thread is not ours
+/// to report). Returns a copy of what came.
+pub fn poll_once(poll: &mut Poll, events: &mut Events, timeout: Option<Duration>) -> Vec<Seen> {
+    loop {
+        match poll.poll(events, timeout) {
+            Ok(()) => return events.iter().map(Seen::from).collect(),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("poll failed: {e}"),
+        }
+    }
+}
+
+/// Polls (at most `EXPECT_TIMEOUT` in all) until every expected event was seen. Extra events
+/// are allowed (spurious events are). Returns everything that was seen.
+#[track_caller]
+pub fn expect_events(
+    poll: &mut Poll,
+    events: &mut Events,
+    expected: Vec<ExpectEvent>,
+) -> Vec<Seen> {
+    let mut missing = expected;
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + EXPECT_TIMEOUT;
+    while !missing.is_empty() && Instant::now() < deadline {
+        for event in poll_once(poll, events, Some(POLL_STEP)) {
+            seen.push(event);
+        }
+        for event in events.iter() {
+            missing.retain(|exp| !(exp.token == event.token() && exp.readiness.matches(event)));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "expected events not seen within {EXPECT_TIMEOUT:?}: missing {missing:?}, seen {seen:?}"
+    );
+    seen
+}
+
+/// Polls until an event for `token` arrives (bounded) and returns its flags.
+#[track_caller]
+pub fn expect_event(poll: &mut Poll, events: &mut Events, token: Token) -> Seen {
+    let deadline = Instant::now() + EXPECT_TIMEOUT;
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        for event in poll_once(poll, events, Some(POLL_STEP)) {
+            if event.token == token {
+                return event;
+            }
+            seen.push(event);
+        }
+    }
+    panic!("no event for {token:?} within {EXPECT_TIMEOUT:?}; seen {seen:?}");
+}
+
+/// Polls once with a short timeout and asserts that nothing came.
+#[track_caller]
+pub fn expect_no_events(poll: &mut Poll, events: &mut Events) {
+    let seen = poll_once(poll, events, Some(NO_EVENT_TIMEOUT));
+    assert!(seen.is_empty(), "expected no events, got {seen:?}");
+}
+
+/// Polls once with a short timeout and asserts that no event carries `token`.
+#[track_caller]
+pub fn expect_no_event_for(poll: &mut Poll, events: &mut Events, token: Token) {
+    let seen = poll_once(poll, events, Some(NO_EVENT_TIMEOUT));
+    assert!(
+        seen.iter().all(|e| e.token != token),
+        "expected no event for {token:?}, got {seen:?}"
+    );
+}
+
+/// The number of open fds of this process (entries of `/proc/self/fd`).
+pub fn fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("read /proc/self/fd")
+        .count()
+}
+
+/// What `/proc/self/fd/<fd>` points to, e.g. `anon_inode:[eventpoll]`.
+pub fn fd_target(fd: std::os::fd::RawFd) -> io::Result<String> {
+    std::fs::read_link(format!("/proc/self/fd/{fd}")).map(|p| p.to_string_lossy().into_owned())
+}
+
+/// Runs `body` in a child process that runs only the test `test_name` (which must be the
+/// test calling this, at the root of its file), so that fd counts are not disturbed by tests
+/// running on other threads. In the parent this asserts that the child's test passed.
+#[track_caller]
+pub fn run_isolated(test_name: &str, body: impl FnOnce()) {
+    const VAR: &str = "MIO_TEST_ISOLATED";
+    if std::env::var(VAR).as_deref() == Ok(test_name) {
+        body();
+        return;
+    }
+    let out = Command::new(std::env::current_exe().expect("current_exe"))
+        .args([test_name, "--exact", "--test-threads=1", "--nocapture"])
+        .env(VAR, test_name)
+        .output()
+        .expect("spawn the isolated test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "isolated run of {test_name} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+}
+
+/// A connected, non-blocking Unix stream socket pair.
+pub fn unix_pair() -> (UnixStream, UnixStream) {
+    let (a, b) = UnixStream::pair().expect("socketpair");
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
+    (a, b)
+}
+
+/// A non-blocking, close-on-exec pipe: `(read end, write end)`.
+pub fn raw_pipe() -> (OwnedFd, OwnedFd) {
+    use rustix::pipe::{pipe_with, PipeFlags};
+    pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).expect("pipe2")
+}
+
+/// A non-blocking, close-on-exec eventfd with counter 0.
+pub fn eventfd() -> OwnedFd {
+    use rustix::event::{eventfd, EventfdFlags};
+    eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK).expect("eventfd")
+}
+
+/// Adds 1 to an eventfd's counter.
+pub fn eventfd_signal(fd: &OwnedFd) {
+    rustix::io::write(fd, &1u64.to_ne_bytes()).expect("write eventfd");
+}
+
+/// Reads (and zeroes) an eventfd's counter; 0 if it was already zero.
+pub fn eventfd_drain(fd: &OwnedFd) -> u64 {
+    let mut buf = [0u8; 8];
+    match rustix::io::read(fd, &mut buf) {
+        Ok(_) => u64::from_ne_bytes(buf),
+        Err(rustix::io::Errno::AGAIN) => 0,
+        Err(e) => panic!("read eventfd: {e}"),
+    }
+}
+
+/// Reads until `WouldBlock` (or end of file); returns the number of bytes read.
+pub fn drain<R: Read>(mut r: R) -> usize {
+    let mut buf = [0u8; 4096];
+    let mut total = 0;
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => return total,
+            Ok(n) => total += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return total,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
+}
+
+/// Writes until `WouldBlock`; returns the number of bytes written.
+pub fn fill<W: Write>(mut w: W) -> usize {
+    let buf = [0xa5u8; 4096];
+    let mut total = 0;
+    loop {
+        match w.write(&buf) {
+            Ok(n) => total += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return total,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("write failed: {e}"),
+        }
+    }
+}
+
+/// Reads exactly `len` bytes from a non-blocking reader registered with `poll`, polling
+/// (bounded) whenever it would block.
+#[track_caller]
+pub fn read_exact_polling<R: Read>(
+    poll: &mut Poll,
+    events: &mut Events,
+    mut r: R,
+    len: usize,
+) -> Vec<u8> {
+    let deadline = Instant::now() + EXPECT_TIMEOUT;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while out.len() < len {
+        match r.read(&mut buf) {
+            Ok(0) => panic!("unexpected end of file after {} bytes", out.len()),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                assert!(Instant::now() < deadline, "timed out reading {len} bytes");
+                let _ = poll_once(poll, events, Some(POLL_STEP));
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
+    out
+}
