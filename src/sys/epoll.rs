@@ -5,6 +5,7 @@
 //! `do_io` is a plain call: a release-build `TcpStream` is exactly one fd.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
@@ -13,7 +14,17 @@ use rustix::event::epoll::{self, EventData, EventFlags};
 use crate::{Interest, Token};
 
 /// `struct epoll_event`: 12 bytes, packed on x86_64, exactly what `epoll_wait(2)` writes.
-pub(crate) type Event = epoll::Event;
+#[derive(Clone)]
+#[repr(transparent)]
+pub(crate) struct Event(epoll::Event);
+
+// SAFETY: an `epoll_event` is plain data (a `u32` of flags and a 64-bit word). rustix types
+// the word as a union with a pointer variant, which is what makes it `!Send`/`!Sync`; this
+// crate only ever stores and reads it as a `u64` token and never dereferences it.
+unsafe impl Send for Event {}
+// SAFETY: as above; `&Event` only allows reading two integers.
+unsafe impl Sync for Event {}
+
 /// The buffer `epoll_wait(2)` fills; its capacity is the `maxevents` argument.
 pub(crate) type Events = Vec<Event>;
 
@@ -47,7 +58,17 @@ impl Selector {
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         events.clear();
         let timeout = super::timeout_timespec(timeout);
-        let (filled, _) = epoll::wait(&self.ep, events.spare_capacity_mut(), timeout.as_ref())?;
+        let spare = events.spare_capacity_mut();
+        // SAFETY: `Event` is `#[repr(transparent)]` over `epoll::Event`, so a slice of
+        // `MaybeUninit<Event>` has the layout of a slice of `MaybeUninit<epoll::Event>` of the
+        // same length; the new slice borrows `spare` exclusively for the call below.
+        let spare = unsafe {
+            std::slice::from_raw_parts_mut(
+                spare.as_mut_ptr().cast::<MaybeUninit<epoll::Event>>(),
+                spare.len(),
+            )
+        };
+        let (filled, _) = epoll::wait(&self.ep, spare, timeout.as_ref())?;
         let n = filled.len();
         // SAFETY: `epoll::wait` initialised the first `n` elements of the spare capacity (it
         // returned them as the initialised part), and `n <= capacity`.
@@ -196,13 +217,13 @@ pub(crate) mod event {
     #[inline]
     fn flags(event: &Event) -> EventFlags {
         // Copy out of the (possibly packed) struct before looking at it.
-        let flags = event.flags;
+        let flags = event.0.flags;
         flags
     }
 
     #[inline]
     pub(crate) fn token(event: &Event) -> Token {
-        let data = event.data;
+        let data = event.0.data;
         Token(data.u64() as usize)
     }
 
