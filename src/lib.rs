@@ -95,6 +95,11 @@ cfg_os_ext! {
 pub mod features;
 pub mod guide;
 
+/// The README's quick start, compiled and run as a doctest so it cannot rot.
+#[cfg(all(doctest, feature = "os-poll", feature = "net"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 #[doc(no_inline)]
 pub use event::Events;
 pub use interest::Interest;

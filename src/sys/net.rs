@@ -137,8 +137,10 @@ fn std_unix_addr(addr: Option<SocketAddrAny>) -> io::Result<UnixSocketAddr> {
             use std::os::unix::ffi::OsStrExt;
             return UnixSocketAddr::from_pathname(std::ffi::OsStr::from_bytes(path));
         }
+        // An empty abstract name is how some kernels' answers for an unnamed peer read back
+        // (the address length covers a lone NUL); it is not an address anyone can bind.
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        if let Some(name) = addr.abstract_name() {
+        if let Some(name) = addr.abstract_name().filter(|name| !name.is_empty()) {
             #[cfg(target_os = "android")]
             use std::os::android::net::SocketAddrExt;
             #[cfg(target_os = "linux")]
