@@ -1,6 +1,6 @@
 use std::fmt;
 use std::io;
-#[cfg(unix)]
+#[cfg(all(unix, not(mio_unsupported_force_poll_poll)))]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 #[cfg(debug_assertions)]
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -55,7 +55,11 @@ impl Selector {
     /// A capacity of 0 makes the kernel answer `EINVAL` (`ErrorKind::InvalidInput`).
     ///
     /// See [epoll_wait(2)](https://man7.org/linux/man-pages/man2/epoll_wait.2.html).
-    pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+    pub(crate) fn select(
+        &mut self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
         events.clear();
         let timeout = super::timeout_timespec(timeout);
         let spare = events.spare_capacity_mut();
@@ -156,6 +160,26 @@ fn interests_to_epoll(interests: Interest) -> EventFlags {
     flags
 }
 
+/// A `Waker` on epoll: a wake-up fd (eventfd, or a pipe with
+/// `--cfg mio_unsupported_force_waker_pipe`) registered readable under the caller's token.
+#[derive(Debug)]
+pub(crate) struct Waker {
+    fd: super::WakerFd,
+}
+
+impl Waker {
+    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+        let fd = super::WakerFd::new()?;
+        selector.register(fd.as_fd().as_raw_fd(), token, Interest::READABLE)?;
+        Ok(Waker { fd })
+    }
+
+    #[inline]
+    pub(crate) fn wake(&self) -> io::Result<()> {
+        self.fd.wake()
+    }
+}
+
 /// Per-source state: none on epoll, the kernel keeps it all.
 #[cfg(any(feature = "net", feature = "os-ext"))]
 #[derive(Debug)]
@@ -216,9 +240,8 @@ pub(crate) mod event {
 
     #[inline]
     fn flags(event: &Event) -> EventFlags {
-        // Copy out of the (possibly packed) struct before looking at it.
-        let flags = event.0.flags;
-        flags
+        // By value: a reference into the (possibly packed) struct would be unaligned.
+        event.0.flags
     }
 
     #[inline]

@@ -5,13 +5,14 @@
 //! | build | selector | waker |
 //! |---|---|---|
 //! | no `os-poll` | [`shell`]: types only, operations panic | shell |
-//! | Linux/Android (default) | [`epoll`] | [`waker_eventfd`] |
-//! | `--cfg mio_unsupported_force_poll_poll` | `poll` (poll(2)) | folded into the selector |
-//! | `--cfg mio_unsupported_force_waker_pipe` | unchanged | [`waker_pipe`] |
+//! | Linux/Android (default) | [`epoll`] | eventfd ([`waker_eventfd`]) registered with epoll |
+//! | `--cfg mio_unsupported_force_poll_poll`, or another Unix | `poll` (poll(2)) | folded into the selector |
+//! | `--cfg mio_unsupported_force_waker_pipe` | unchanged | a self-pipe ([`waker_pipe`]) |
 //!
-//! Each backend file exposes the same small shape: `Selector` (`new`, `try_clone`, `select`,
+//! Each selector file exposes the same small shape: `Selector` (`new`, `try_clone`, `select`,
 //! `register`, `reregister`, `deregister`), `Event` with the `event` accessor module, `Events`,
-//! `Waker` (`new`, `wake`) and `IoSourceState` (per-source state and `do_io`).
+//! `Waker` (`new`, `wake`) and `IoSourceState` (per-source state and `do_io`). The two wake-up
+//! files expose `WakerFd` (`new`, `wake`, `reset`, `AsFd`).
 
 #[cfg(not(feature = "os-poll"))]
 mod shell;
@@ -21,6 +22,7 @@ pub(crate) use self::shell::*;
 #[cfg(all(feature = "os-poll", not(unix)))]
 compile_error!("this mio only has Unix backends (epoll on Linux/Android, poll(2) elsewhere)");
 
+/// epoll on Linux and Android, unless the poll(2) fallback is forced.
 #[cfg(all(
     feature = "os-poll",
     any(target_os = "linux", target_os = "android"),
@@ -39,8 +41,9 @@ pub(crate) use self::epoll::IoSourceState;
     any(target_os = "linux", target_os = "android"),
     not(mio_unsupported_force_poll_poll)
 ))]
-pub(crate) use self::epoll::{event, Event, Events, Selector};
+pub(crate) use self::epoll::{event, Event, Events, Selector, Waker};
 
+/// poll(2) everywhere else, or when forced.
 #[cfg(all(
     feature = "os-poll",
     unix,
@@ -49,37 +52,59 @@ pub(crate) use self::epoll::{event, Event, Events, Selector};
         not(any(target_os = "linux", target_os = "android"))
     )
 ))]
-compile_error!("the poll(2) selector is not written yet");
+mod poll;
+#[cfg(all(
+    feature = "os-poll",
+    unix,
+    any(
+        mio_unsupported_force_poll_poll,
+        not(any(target_os = "linux", target_os = "android"))
+    ),
+    any(feature = "net", feature = "os-ext")
+))]
+pub(crate) use self::poll::IoSourceState;
+#[cfg(all(
+    feature = "os-poll",
+    unix,
+    any(
+        mio_unsupported_force_poll_poll,
+        not(any(target_os = "linux", target_os = "android"))
+    )
+))]
+pub(crate) use self::poll::{event, Event, Events, Selector, Waker};
 
+/// The wake-up fd: eventfd where there is one, a self-pipe when forced or elsewhere.
 #[cfg(all(
     feature = "os-poll",
     any(target_os = "linux", target_os = "android"),
-    not(mio_unsupported_force_waker_pipe),
-    not(mio_unsupported_force_poll_poll)
+    not(mio_unsupported_force_waker_pipe)
 ))]
 mod waker_eventfd;
 #[cfg(all(
     feature = "os-poll",
     any(target_os = "linux", target_os = "android"),
-    not(mio_unsupported_force_waker_pipe),
-    not(mio_unsupported_force_poll_poll)
+    not(mio_unsupported_force_waker_pipe)
 ))]
-pub(crate) use self::waker_eventfd::Waker;
+pub(crate) use self::waker_eventfd::WakerFd;
 
 #[cfg(all(
     feature = "os-poll",
     unix,
-    mio_unsupported_force_waker_pipe,
-    not(mio_unsupported_force_poll_poll)
+    any(
+        mio_unsupported_force_waker_pipe,
+        not(any(target_os = "linux", target_os = "android"))
+    )
 ))]
 mod waker_pipe;
 #[cfg(all(
     feature = "os-poll",
     unix,
-    mio_unsupported_force_waker_pipe,
-    not(mio_unsupported_force_poll_poll)
+    any(
+        mio_unsupported_force_waker_pipe,
+        not(any(target_os = "linux", target_os = "android"))
+    )
 ))]
-pub(crate) use self::waker_pipe::Waker;
+pub(crate) use self::waker_pipe::WakerFd;
 
 // Plain syscall wrappers, independent of the selector. In the shell build the constructors
 // among them panic (see `os_required`), like everything else that needs the OS.

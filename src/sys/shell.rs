@@ -30,7 +30,7 @@ impl Selector {
         os_required!()
     }
 
-    pub(crate) fn select(&self, _: &mut Events, _: Option<Duration>) -> io::Result<()> {
+    pub(crate) fn select(&mut self, _: &mut Events, _: Option<Duration>) -> io::Result<()> {
         os_required!()
     }
 

@@ -1,54 +1,61 @@
-//! The self-pipe waker (`--cfg mio_unsupported_force_waker_pipe`).
+//! The self-pipe wake-up primitive (`--cfg mio_unsupported_force_waker_pipe`): the `Waker` of
+//! the epoll backend, and the internal notifier of the poll(2) backend.
 //!
-//! The read end is registered (edge-triggered, readable) under the caller's token; `wake` writes
-//! one byte to the write end. The read end is only drained when the pipe is full, so a burst of
-//! wakes between two polls still produces one event.
+//! `wake` writes one byte. With epoll the read end is only drained when the pipe is full, so a
+//! burst of wakes between two polls still makes one event; the level-triggered poll(2) backend
+//! drains it with `reset` once it has fired.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
+use rustix::io::Errno;
 use rustix::pipe::{pipe_with, PipeFlags};
 
-use super::Selector;
-use crate::{Interest, Token};
-
 #[derive(Debug)]
-pub(crate) struct Waker {
+pub(crate) struct WakerFd {
     sender: OwnedFd,
     receiver: OwnedFd,
 }
 
-impl Waker {
-    /// `pipe2(O_CLOEXEC | O_NONBLOCK)`, read end registered readable under `token`.
-    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+impl WakerFd {
+    /// `pipe2(O_CLOEXEC | O_NONBLOCK)`.
+    ///
+    /// See [pipe2(2)](https://man7.org/linux/man-pages/man2/pipe2.2.html).
+    pub(crate) fn new() -> io::Result<WakerFd> {
         let (receiver, sender) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
-        selector.register(receiver.as_raw_fd(), token, Interest::READABLE)?;
-        Ok(Waker { sender, receiver })
+        Ok(WakerFd { sender, receiver })
     }
 
-    /// Writes one byte; when the pipe is full, empties it and writes again (a fresh byte makes a
-    /// fresh edge). `EINTR` is retried.
+    /// Writes one byte; when the pipe is full, empties it and writes again (a fresh byte makes
+    /// a fresh edge). `EINTR` is retried.
     pub(crate) fn wake(&self) -> io::Result<()> {
         loop {
             match rustix::io::write(&self.sender, &[1]) {
                 Ok(_) => return Ok(()),
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(rustix::io::Errno::AGAIN) => self.empty()?,
+                Err(Errno::INTR) => continue,
+                Err(Errno::AGAIN) => self.reset()?,
                 Err(err) => return Err(err.into()),
             }
         }
     }
 
     /// Reads the pipe until it is empty.
-    fn empty(&self) -> io::Result<()> {
+    pub(crate) fn reset(&self) -> io::Result<()> {
         let mut buf = [0u8; 4096];
         loop {
             match rustix::io::read(&self.receiver, &mut buf) {
-                Ok(n) if n > 0 => continue,
-                Ok(_) | Err(rustix::io::Errno::AGAIN) => return Ok(()),
-                Err(rustix::io::Errno::INTR) => continue,
+                Ok(n) if n == buf.len() => continue,
+                Ok(_) | Err(Errno::AGAIN) => return Ok(()),
+                Err(Errno::INTR) => continue,
                 Err(err) => return Err(err.into()),
             }
         }
+    }
+}
+
+impl AsFd for WakerFd {
+    /// The fd to watch for readability: the read end.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.receiver.as_fd()
     }
 }

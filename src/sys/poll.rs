@@ -1,0 +1,712 @@
+//! The poll(2) selector: the portable fallback (`--cfg mio_unsupported_force_poll_poll`, and
+//! every Unix without epoll).
+//!
+//! poll(2) is level-triggered and keeps no state between calls, so this file keeps it:
+//!
+//! - **The table** (`Shared::table`, behind a mutex): one entry per registered fd, indexed by
+//!   the fd number (O(1) register / reregister / deregister, and `AlreadyExists`/`NotFound`
+//!   answered exactly as epoll answers them), plus a dense list of the registered fds.
+//!   Each registration gets a generation number, so a record of it can never be confused with
+//!   a later registration of the same fd number.
+//! - **Edge triggering, emulated**: each entry has an *armed* set, the interests not yet
+//!   reported. A reported readiness is disarmed; it is armed again when an operation on the
+//!   source returns `WouldBlock` (`IoSourceState::do_io`), by `reregister`, or never (hang-up
+//!   and error are final until the source is re-registered). Only armed fds are polled.
+//! - **The snapshot** (`Selector::snapshot`, owned by the `Poll`): the `pollfd` array handed
+//!   to the kernel and the (fd, generation) of each slot. It is rebuilt from the table only
+//!   when the table changed (`Shared::dirty`), reusing its allocation: no allocation and no
+//!   lock in a steady-state `poll`. The table lock is taken once per poll that reports
+//!   events (to disarm them) and once per registration change, never per event.
+//! - **The notifier**: slot 0 of every snapshot is an internal eventfd (a pipe with
+//!   `--cfg mio_unsupported_force_waker_pipe`). A registration change made while another
+//!   thread is blocked in `poll` writes to it, so the change takes effect at once; the
+//!   `Waker` is folded into it too (a pending flag plus one write per burst of wakes).
+//!   Internal notifications never surface as events: `poll` goes back to waiting for the
+//!   rest of the timeout.
+//! - **Closed fds**: a source of this crate deregisters itself when dropped, so its token
+//!   cannot be delivered for a later fd with the same number. An fd closed while still
+//!   registered through `SourceFd` reports `POLLNVAL`: it is delivered once as an error event
+//!   (error, read-closed, write-closed) and its entry removed, never a silent spin.
+
+// With `os-poll` alone nothing can be registered (no source type exists), so the registration
+// half of this file is unused in that build.
+#![cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags};
+use rustix::io::Errno;
+
+use super::WakerFd;
+use crate::{Interest, Token};
+
+/// A readiness event: the token and the `revents` poll(2) reported.
+#[derive(Clone)]
+pub(crate) struct Event {
+    token: Token,
+    flags: PollFlags,
+}
+
+pub(crate) type Events = Vec<Event>;
+
+/// The armed-set bits (a subset of the interests).
+const READ: u8 = 0b001;
+const WRITE: u8 = 0b010;
+const PRIO: u8 = 0b100;
+
+fn interest_bits(interests: Interest) -> u8 {
+    let mut bits = 0;
+    if interests.is_readable() {
+        bits |= READ;
+    }
+    if interests.is_writable() {
+        bits |= WRITE;
+    }
+    if interests.is_priority() {
+        bits |= PRIO;
+    }
+    bits
+}
+
+/// What poll(2) is asked to watch for an armed set. `POLLRDHUP` (Linux) reports a peer's
+/// half-close as read-closed; errors and hang-ups are always reported.
+fn poll_flags(armed: u8) -> PollFlags {
+    let mut flags = PollFlags::empty();
+    if armed & READ != 0 {
+        flags |= PollFlags::IN | rdhup();
+    }
+    if armed & WRITE != 0 {
+        flags |= PollFlags::OUT;
+    }
+    if armed & PRIO != 0 {
+        flags |= PollFlags::PRI;
+    }
+    flags
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn rdhup() -> PollFlags {
+    PollFlags::RDHUP
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn rdhup() -> PollFlags {
+    PollFlags::empty()
+}
+
+/// The armed bits a report uses up.
+fn reported_bits(revents: PollFlags) -> u8 {
+    if revents.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL) {
+        // Final states: poll(2) would report them on every call. Quiet until re-registered.
+        return READ | WRITE | PRIO;
+    }
+    let mut bits = 0;
+    if revents.intersects(PollFlags::IN | rdhup()) {
+        bits |= READ;
+    }
+    if revents.contains(PollFlags::OUT) {
+        bits |= WRITE;
+    }
+    if revents.contains(PollFlags::PRI) {
+        bits |= PRIO | READ;
+    }
+    bits
+}
+
+fn os_error(errno: Errno) -> io::Error {
+    io::Error::from_raw_os_error(errno.raw_os_error())
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    /// 0: vacant. Otherwise unique per registration for the life of the selector.
+    generation: u64,
+    token: Token,
+    interests: u8,
+    armed: u8,
+    /// Index in `Table::registered`.
+    pos: usize,
+}
+
+const VACANT: Entry = Entry {
+    generation: 0,
+    token: Token(0),
+    interests: 0,
+    armed: 0,
+    pos: 0,
+};
+
+struct Table {
+    /// Indexed by fd number; grows to the largest fd registered.
+    entries: Vec<Entry>,
+    /// The registered fds, densely, for rebuilding the snapshot in O(registered).
+    registered: Vec<RawFd>,
+    next_generation: u64,
+}
+
+impl Table {
+    fn get_mut(&mut self, fd: RawFd) -> Option<&mut Entry> {
+        self.entries
+            .get_mut(fd as usize)
+            .filter(|entry| entry.generation != 0)
+    }
+
+    fn remove(&mut self, fd: RawFd) {
+        let pos = self.entries[fd as usize].pos;
+        self.entries[fd as usize] = VACANT;
+        self.registered.swap_remove(pos);
+        if let Some(&moved) = self.registered.get(pos) {
+            self.entries[moved as usize].pos = pos;
+        }
+    }
+}
+
+/// What every handle on the selector shares: registries, wakers and registered sources.
+struct Shared {
+    table: Mutex<Table>,
+    /// The table changed since the poller last copied it.
+    dirty: AtomicBool,
+    /// A thread is (about to be) blocked in poll(2): changes must interrupt it.
+    polling: AtomicBool,
+    notifier: WakerFd,
+    /// The folded-in `Waker`: active while one exists; pending between `wake` and delivery.
+    waker_active: AtomicBool,
+    waker_pending: AtomicBool,
+    waker_token: AtomicUsize,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Table> {
+        // No code path panics while holding the lock; recover rather than propagate a poison.
+        self.table
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// After a table change: make the poller copy the table, interrupting it if it is blocked.
+    ///
+    /// `dirty` is stored before `polling` is read, and the poller stores `polling` before it
+    /// reads `dirty` (all `SeqCst`): either the poller sees the change before it blocks, or
+    /// this sees it polling and wakes it.
+    fn changed(&self) -> io::Result<()> {
+        self.dirty.store(true, Ordering::SeqCst);
+        if self.polling.load(Ordering::SeqCst) {
+            self.notifier.wake()?;
+        }
+        Ok(())
+    }
+
+    fn register(&self, fd: RawFd, token: Token, interests: Interest) -> io::Result<u64> {
+        check_pollable(fd)?;
+        let generation = {
+            let mut table = self.lock();
+            if table.get_mut(fd).is_some() {
+                return Err(os_error(Errno::EXIST));
+            }
+            let index = fd as usize;
+            if table.entries.len() <= index {
+                table.entries.resize(index + 1, VACANT);
+            }
+            table.next_generation += 1;
+            let generation = table.next_generation;
+            let bits = interest_bits(interests);
+            let pos = table.registered.len();
+            table.registered.push(fd);
+            table.entries[index] = Entry {
+                generation,
+                token,
+                interests: bits,
+                armed: bits,
+                pos,
+            };
+            generation
+        };
+        self.changed()?;
+        Ok(generation)
+    }
+
+    fn reregister(&self, fd: RawFd, token: Token, interests: Interest) -> io::Result<()> {
+        {
+            let mut table = self.lock();
+            let entry = table.get_mut(fd).ok_or_else(|| os_error(Errno::NOENT))?;
+            let bits = interest_bits(interests);
+            entry.token = token;
+            entry.interests = bits;
+            // As epoll's EPOLL_CTL_MOD: a new registration, so readiness is reported afresh.
+            entry.armed = bits;
+        }
+        self.changed()
+    }
+
+    /// Removes `fd`; with `generation`, only if it is still that registration.
+    fn deregister(&self, fd: RawFd, generation: Option<u64>) -> io::Result<()> {
+        {
+            let mut table = self.lock();
+            match table.get_mut(fd) {
+                Some(entry) if generation.map_or(true, |g| g == entry.generation) => {}
+                _ => return Err(os_error(Errno::NOENT)),
+            }
+            table.remove(fd);
+        }
+        self.changed()
+    }
+
+    /// Arms the interests of registration (`fd`, `generation`) again, after `WouldBlock`.
+    fn rearm(&self, fd: RawFd, generation: u64) -> io::Result<()> {
+        let changed = {
+            let mut table = self.lock();
+            match table.get_mut(fd) {
+                Some(entry) if entry.generation == generation && entry.armed != entry.interests => {
+                    entry.armed = entry.interests;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if changed {
+            self.changed()?;
+        }
+        Ok(())
+    }
+}
+
+/// What epoll would refuse, refused the same way: a closed fd (`EBADF`), and regular files and
+/// directories (`EPERM`: they are always "ready", so waiting on them is a bug).
+fn check_pollable(fd: RawFd) -> io::Result<()> {
+    if fd < 0 {
+        return Err(os_error(Errno::BADF));
+    }
+    // SAFETY: `fd` is not -1, and the borrow lasts for one `fstat` call; a number that is not
+    // an open fd makes it fail with `EBADF` and nothing else.
+    let stat = rustix::fs::fstat(unsafe { BorrowedFd::borrow_raw(fd) })?;
+    match rustix::fs::FileType::from_raw_mode(stat.st_mode) {
+        rustix::fs::FileType::RegularFile | rustix::fs::FileType::Directory => {
+            Err(os_error(Errno::PERM))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The poller's copy of the table: what poll(2) is given.
+struct Snapshot {
+    /// Slot 0 is the notifier; the others are armed registrations.
+    fds: Vec<PollFd<'static>>,
+    /// (fd, generation) of each slot; slot 0's is unused.
+    keys: Vec<(RawFd, u64)>,
+}
+
+/// Borrows an fd number for a `pollfd` slot.
+fn poll_fd(fd: RawFd, flags: PollFlags) -> PollFd<'static> {
+    // SAFETY: the number comes from the table (or the notifier, which lives as long as the
+    // selector) and is never -1. poll(2) only looks the number up: if the source is closed
+    // while a poll runs, the kernel reports `POLLNVAL` or watches whatever reuses the number,
+    // and `select` drops every report whose (fd, generation) is no longer registered. Nothing
+    // reads or writes through the fd.
+    PollFd::from_borrowed_fd(unsafe { BorrowedFd::borrow_raw(fd) }, flags)
+}
+
+/// A poll(2) selector.
+pub(crate) struct Selector {
+    shared: Arc<Shared>,
+    /// Used only by the `Poll` that owns this handle (clones never call `select`).
+    snapshot: Snapshot,
+}
+
+impl fmt::Debug for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Selector").finish_non_exhaustive()
+    }
+}
+
+impl Selector {
+    pub(crate) fn new() -> io::Result<Selector> {
+        let shared = Arc::new(Shared {
+            table: Mutex::new(Table {
+                entries: Vec::new(),
+                registered: Vec::new(),
+                next_generation: 0,
+            }),
+            dirty: AtomicBool::new(true),
+            polling: AtomicBool::new(false),
+            notifier: WakerFd::new()?,
+            waker_active: AtomicBool::new(false),
+            waker_pending: AtomicBool::new(false),
+            waker_token: AtomicUsize::new(0),
+        });
+        Ok(Selector {
+            shared,
+            snapshot: Snapshot {
+                fds: Vec::new(),
+                keys: Vec::new(),
+            },
+        })
+    }
+
+    /// Another handle on the same selector; no fd is duplicated.
+    pub(crate) fn try_clone(&self) -> io::Result<Selector> {
+        Ok(Selector {
+            shared: Arc::clone(&self.shared),
+            snapshot: Snapshot {
+                fds: Vec::new(),
+                keys: Vec::new(),
+            },
+        })
+    }
+
+    /// Copies the armed registrations into the snapshot, reusing its allocation.
+    fn refresh(&mut self) {
+        let notifier = self.shared.notifier.as_fd().as_raw_fd();
+        let table = self.shared.lock();
+        let snapshot = &mut self.snapshot;
+        snapshot.fds.clear();
+        snapshot.keys.clear();
+        snapshot.fds.push(poll_fd(notifier, PollFlags::IN));
+        snapshot.keys.push((notifier, 0));
+        for &fd in &table.registered {
+            let entry = &table.entries[fd as usize];
+            if entry.armed != 0 {
+                snapshot.fds.push(poll_fd(fd, poll_flags(entry.armed)));
+                snapshot.keys.push((fd, entry.generation));
+            }
+        }
+    }
+
+    /// poll(2) until a user-visible event, the timeout, or a signal.
+    ///
+    /// See [poll(2)](https://man7.org/linux/man-pages/man2/poll.2.html).
+    pub(crate) fn select(
+        &mut self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
+        events.clear();
+        if events.capacity() == 0 {
+            // As epoll_wait(2) with maxevents 0.
+            return Err(os_error(Errno::INVAL));
+        }
+        // Only computed when an internal notification cuts a timed wait short.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut timeout = timeout;
+        loop {
+            self.shared.polling.store(true, Ordering::SeqCst);
+            if self.shared.dirty.swap(false, Ordering::SeqCst) {
+                self.refresh();
+            }
+            let ts = super::timeout_timespec(timeout);
+            let res = rustix::event::poll(&mut self.snapshot.fds, ts.as_ref());
+            self.shared.polling.store(false, Ordering::SeqCst);
+            match res {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(Errno::AGAIN) => continue,
+                Err(err) => return Err(err.into()),
+            }
+            self.collect(events)?;
+            if !events.is_empty() {
+                return Ok(());
+            }
+            // Only internal notifications: wait for the rest of the timeout.
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(());
+                }
+                timeout = Some(left);
+            }
+        }
+    }
+
+    /// Turns the `revents` of the last poll into events, disarming what they report.
+    fn collect(&mut self, events: &mut Events) -> io::Result<()> {
+        let shared = &*self.shared;
+        if !self.snapshot.fds[0].revents().is_empty() {
+            // Drain first, then take the pending flag: a `wake` in between leaves the
+            // notifier readable for the next poll, so it is never lost.
+            shared.notifier.reset()?;
+        }
+        if shared.waker_pending.swap(false, Ordering::AcqRel)
+            && shared.waker_active.load(Ordering::Acquire)
+        {
+            events.push(Event {
+                token: Token(shared.waker_token.load(Ordering::Acquire)),
+                flags: PollFlags::IN,
+            });
+        }
+        let ready = self.snapshot.fds[1..]
+            .iter()
+            .any(|fd| !fd.revents().is_empty());
+        if !ready {
+            return Ok(());
+        }
+        let mut table = shared.lock();
+        let mut changed = false;
+        for (slot, &(fd, generation)) in self.snapshot.fds[1..].iter().zip(&self.snapshot.keys[1..])
+        {
+            let revents = slot.revents();
+            if revents.is_empty() {
+                continue;
+            }
+            if events.len() == events.capacity() {
+                // Still armed, so the next poll reports it again: nothing is lost.
+                break;
+            }
+            let entry = match table.get_mut(fd) {
+                Some(entry) if entry.generation == generation => entry,
+                // Deregistered (or re-registered) while we were polling: not ours to report.
+                _ => continue,
+            };
+            events.push(Event {
+                token: entry.token,
+                flags: revents,
+            });
+            entry.armed &= !reported_bits(revents);
+            changed = true;
+            if revents.contains(PollFlags::NVAL) {
+                // Closed without being deregistered: forget it, so the number can be reused.
+                table.remove(fd);
+            }
+        }
+        drop(table);
+        if changed {
+            // Rebuilt at the next poll, by this thread: no notification needed.
+            shared.dirty.store(true, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    // `SourceFd` (os-ext) registers through these; the I/O types go to `Shared` directly.
+    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
+    pub(crate) fn register(&self, fd: RawFd, token: Token, interests: Interest) -> io::Result<()> {
+        self.shared.register(fd, token, interests).map(|_| ())
+    }
+
+    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
+    pub(crate) fn reregister(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        self.shared.reregister(fd, token, interests)
+    }
+
+    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
+    pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
+        self.shared.deregister(fd, None)
+    }
+}
+
+/// The `Waker`, folded into the selector: no fd of its own.
+pub(crate) struct Waker {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Waker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Waker").finish_non_exhaustive()
+    }
+}
+
+impl Waker {
+    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+        let shared = Arc::clone(&selector.shared);
+        shared.waker_token.store(token.0, Ordering::Release);
+        shared.waker_active.store(true, Ordering::Release);
+        Ok(Waker { shared })
+    }
+
+    /// Marks a wake pending; only the first wake of a burst writes to the notifier.
+    pub(crate) fn wake(&self) -> io::Result<()> {
+        if !self.shared.waker_pending.swap(true, Ordering::AcqRel) {
+            self.shared.notifier.wake()?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Waker {
+    fn drop(&mut self) {
+        // Events are only delivered while the Waker lives, as with an eventfd that is closed.
+        self.shared.waker_active.store(false, Ordering::Release);
+    }
+}
+
+/// Per-source state: the registration this source made, to re-arm it after `WouldBlock` and
+/// to remove it when the source is dropped.
+#[cfg(any(feature = "net", feature = "os-ext"))]
+pub(crate) struct IoSourceState {
+    registration: Option<Registration>,
+}
+
+#[cfg(any(feature = "net", feature = "os-ext"))]
+struct Registration {
+    shared: Arc<Shared>,
+    fd: RawFd,
+    generation: u64,
+}
+
+#[cfg(any(feature = "net", feature = "os-ext"))]
+impl fmt::Debug for IoSourceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IoSourceState").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "net", feature = "os-ext"))]
+impl IoSourceState {
+    pub(crate) fn new() -> IoSourceState {
+        IoSourceState { registration: None }
+    }
+
+    /// Runs one I/O operation; `WouldBlock` arms the registration again, which is what makes
+    /// the next readiness change reportable.
+    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        let result = f(io);
+        if let Err(err) = &result {
+            if err.kind() == io::ErrorKind::WouldBlock {
+                if let Some(reg) = &self.registration {
+                    reg.shared.rearm(reg.fd, reg.generation)?;
+                }
+            }
+        }
+        result
+    }
+
+    pub(crate) fn register(
+        &mut self,
+        selector: &Selector,
+        token: Token,
+        interests: Interest,
+        fd: RawFd,
+    ) -> io::Result<()> {
+        if self.registration.is_some() {
+            // One registration per source with this backend (the state lives here).
+            return Err(os_error(Errno::EXIST));
+        }
+        let generation = selector.shared.register(fd, token, interests)?;
+        self.registration = Some(Registration {
+            shared: Arc::clone(&selector.shared),
+            fd,
+            generation,
+        });
+        Ok(())
+    }
+
+    pub(crate) fn reregister(
+        &mut self,
+        selector: &Selector,
+        token: Token,
+        interests: Interest,
+        fd: RawFd,
+    ) -> io::Result<()> {
+        match &self.registration {
+            Some(reg) if Arc::ptr_eq(&reg.shared, &selector.shared) => {
+                selector.shared.reregister(fd, token, interests)
+            }
+            _ => Err(os_error(Errno::NOENT)),
+        }
+    }
+
+    pub(crate) fn deregister(&mut self, selector: &Selector, fd: RawFd) -> io::Result<()> {
+        match &self.registration {
+            Some(reg) if Arc::ptr_eq(&reg.shared, &selector.shared) => {
+                let generation = reg.generation;
+                self.registration = None;
+                selector.shared.deregister(fd, Some(generation))
+            }
+            _ => Err(os_error(Errno::NOENT)),
+        }
+    }
+}
+
+#[cfg(any(feature = "net", feature = "os-ext"))]
+impl Drop for IoSourceState {
+    fn drop(&mut self) {
+        if let Some(reg) = self.registration.take() {
+            // The fd is closed right after this: forget it now, or its token could be reported
+            // for the next fd that gets the same number. Gone already is fine.
+            let _ = reg.shared.deregister(reg.fd, Some(reg.generation));
+        }
+    }
+}
+
+/// Reading a poll(2) event, as §3.4 of the spec maps the flags.
+pub(crate) mod event {
+    use std::fmt;
+
+    use rustix::event::PollFlags;
+
+    use super::{rdhup, Event};
+    use crate::Token;
+
+    #[inline]
+    pub(crate) fn token(event: &Event) -> Token {
+        event.token
+    }
+
+    #[inline]
+    pub(crate) fn is_readable(event: &Event) -> bool {
+        event.flags.intersects(PollFlags::IN | PollFlags::PRI)
+    }
+
+    #[inline]
+    pub(crate) fn is_writable(event: &Event) -> bool {
+        event.flags.contains(PollFlags::OUT)
+    }
+
+    #[inline]
+    pub(crate) fn is_error(event: &Event) -> bool {
+        // A closed fd (`POLLNVAL`) is reported as an error.
+        event.flags.intersects(PollFlags::ERR | PollFlags::NVAL)
+    }
+
+    #[inline]
+    pub(crate) fn is_read_closed(event: &Event) -> bool {
+        event
+            .flags
+            .intersects(PollFlags::HUP | PollFlags::NVAL | rdhup())
+    }
+
+    #[inline]
+    pub(crate) fn is_write_closed(event: &Event) -> bool {
+        let f = event.flags;
+        f.intersects(PollFlags::HUP | PollFlags::NVAL)
+            || f.contains(PollFlags::OUT | PollFlags::ERR)
+            || f == PollFlags::ERR
+    }
+
+    #[inline]
+    pub(crate) fn is_priority(event: &Event) -> bool {
+        event.flags.contains(PollFlags::PRI)
+    }
+
+    #[inline]
+    pub(crate) fn is_aio(_: &Event) -> bool {
+        false
+    }
+
+    #[inline]
+    pub(crate) fn is_lio(_: &Event) -> bool {
+        false
+    }
+
+    /// The `{:#?}` details of an event: the token and `revents`. Not a stable format.
+    pub(crate) struct Details<'a>(pub(crate) &'a Event);
+
+    impl fmt::Debug for Details<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("pollfd")
+                .field("revents", &self.0.flags)
+                .field("token", &self.0.token.0)
+                .finish()
+        }
+    }
+}

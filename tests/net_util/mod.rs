@@ -1,0 +1,362 @@
+//! Helpers shared by the `mio::net` integration tests: bounded polling with expectations,
+//! loopback addresses, unique Unix socket paths and names, fd flag checks and running one test
+//! in a child process.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::ops::BitOr;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use mio::event::Event;
+use mio::{Events, Poll, Token};
+
+/// How long the `expect_*`/`*_polling` helpers keep trying before they fail the test.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// The timeout of each `poll` inside those loops.
+const POLL_STEP: Duration = Duration::from_millis(100);
+/// How long `expect_no_events` waits for an event that must not come.
+pub const NO_EVENTS_TIMEOUT: Duration = Duration::from_millis(100);
+
+pub fn assert_send<T: Send>() {}
+
+pub fn assert_sync<T: Sync>() {}
+
+/// A set of readiness flags.
+#[derive(Copy, Clone, PartialEq, Eq, Default)]
+pub struct Readiness(u8);
+
+impl Readiness {
+    pub const EMPTY: Readiness = Readiness(0);
+    pub const READABLE: Readiness = Readiness(1);
+    pub const WRITABLE: Readiness = Readiness(1 << 1);
+    pub const ERROR: Readiness = Readiness(1 << 2);
+    pub const READ_CLOSED: Readiness = Readiness(1 << 3);
+    pub const WRITE_CLOSED: Readiness = Readiness(1 << 4);
+    pub const PRIORITY: Readiness = Readiness(1 << 5);
+
+    /// The flags `event` carries.
+    pub fn of(event: &Event) -> Readiness {
+        let mut r = Readiness::EMPTY;
+        let mut add = |flag: Readiness, set: bool| {
+            if set {
+                r = r | flag;
+            }
+        };
+        add(Readiness::READABLE, event.is_readable());
+        add(Readiness::WRITABLE, event.is_writable());
+        add(Readiness::ERROR, event.is_error());
+        add(Readiness::READ_CLOSED, event.is_read_closed());
+        add(Readiness::WRITE_CLOSED, event.is_write_closed());
+        add(Readiness::PRIORITY, event.is_priority());
+        r
+    }
+
+    /// Whether every flag of `other` is in `self`.
+    pub fn contains(self, other: Readiness) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl BitOr for Readiness {
+    type Output = Readiness;
+
+    fn bitor(self, other: Readiness) -> Readiness {
+        Readiness(self.0 | other.0)
+    }
+}
+
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = [
+            (Readiness::READABLE, "READABLE"),
+            (Readiness::WRITABLE, "WRITABLE"),
+            (Readiness::ERROR, "ERROR"),
+            (Readiness::READ_CLOSED, "READ_CLOSED"),
+            (Readiness::WRITE_CLOSED, "WRITE_CLOSED"),
+            (Readiness::PRIORITY, "PRIORITY"),
+        ];
+        let set: Vec<&str> = names
+            .iter()
+            .filter(|(flag, _)| self.contains(*flag))
+            .map(|(_, name)| *name)
+            .collect();
+        write!(
+            f,
+            "{}",
+            if set.is_empty() {
+                "EMPTY".to_string()
+            } else {
+                set.join("|")
+            }
+        )
+    }
+}
+
+/// One `poll`, retried on `Interrupted`. Returns `(token, flags)` of every event.
+pub fn poll_once(
+    poll: &mut Poll,
+    events: &mut Events,
+    timeout: Duration,
+) -> Vec<(Token, Readiness)> {
+    loop {
+        match poll.poll(events, Some(timeout)) {
+            Ok(()) => {
+                return events
+                    .iter()
+                    .map(|e| (e.token(), Readiness::of(e)))
+                    .collect()
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("poll failed: {e}"),
+        }
+    }
+}
+
+/// Polls (at most `TIMEOUT` in all) until, for every `(token, flags)` expected, the events of
+/// `token` have together carried all of `flags` (so readable and writable may come in separate
+/// events). Extra and spurious events are allowed. Returns the union of flags seen per token.
+#[track_caller]
+pub fn expect_events(
+    poll: &mut Poll,
+    events: &mut Events,
+    expected: Vec<(Token, Readiness)>,
+) -> HashMap<Token, Readiness> {
+    let mut seen: HashMap<Token, Readiness> = HashMap::new();
+    let deadline = Instant::now() + TIMEOUT;
+    let all_seen = |seen: &HashMap<Token, Readiness>| {
+        expected
+            .iter()
+            .all(|(token, flags)| seen.get(token).is_some_and(|s| s.contains(*flags)))
+    };
+    while !all_seen(&seen) {
+        assert!(
+            Instant::now() < deadline,
+            "expected events {expected:?} not seen within {TIMEOUT:?}; seen {seen:?}"
+        );
+        for (token, flags) in poll_once(poll, events, POLL_STEP) {
+            let entry = seen.entry(token).or_default();
+            *entry = *entry | flags;
+        }
+    }
+    seen
+}
+
+/// Polls once for `NO_EVENTS_TIMEOUT` and asserts that nothing came.
+#[track_caller]
+pub fn expect_no_events(poll: &mut Poll, events: &mut Events) {
+    let seen = poll_once(poll, events, NO_EVENTS_TIMEOUT);
+    assert!(seen.is_empty(), "expected no events, got {seen:?}");
+}
+
+/// Polls once for `NO_EVENTS_TIMEOUT` and asserts that no event carries `token`.
+#[track_caller]
+pub fn expect_no_events_for(poll: &mut Poll, events: &mut Events, token: Token) {
+    let seen = poll_once(poll, events, NO_EVENTS_TIMEOUT);
+    assert!(
+        seen.iter().all(|(t, _)| *t != token),
+        "expected no event for {token:?}, got {seen:?}"
+    );
+}
+
+/// `127.0.0.1:0`.
+pub fn any_local_address() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+/// `[::1]:0`.
+pub fn any_local_ipv6_address() -> SocketAddr {
+    "[::1]:0".parse().unwrap()
+}
+
+static UNIQUE: AtomicUsize = AtomicUsize::new(0);
+
+/// A number unique in this process.
+pub fn unique() -> usize {
+    UNIQUE.fetch_add(1, Ordering::Relaxed)
+}
+
+/// An abstract Unix socket name unique to this process and call.
+pub fn abstract_name(tag: &str) -> Vec<u8> {
+    format!("mio-net-test-{}-{}-{tag}", std::process::id(), unique()).into_bytes()
+}
+
+/// A fresh directory under the system temp dir, unique per process and call, removed (with
+/// everything in it) on drop. Keeps paths short: `sun_path` holds 108 bytes.
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let path =
+            std::env::temp_dir().join(format!("mio-net-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `<dir>/<name>`.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// `(O_NONBLOCK set, FD_CLOEXEC set)` for `fd`, from `fcntl(F_GETFL)` and `fcntl(F_GETFD)`.
+pub fn fd_flags<Fd: AsFd>(fd: Fd) -> (bool, bool) {
+    let fl = rustix::fs::fcntl_getfl(&fd).expect("fcntl(F_GETFL)");
+    let fd_fl = rustix::io::fcntl_getfd(&fd).expect("fcntl(F_GETFD)");
+    (
+        fl.contains(rustix::fs::OFlags::NONBLOCK),
+        fd_fl.contains(rustix::io::FdFlags::CLOEXEC),
+    )
+}
+
+/// Asserts that `fd` is non-blocking and close-on-exec.
+#[track_caller]
+pub fn assert_nonblocking_cloexec<Fd: AsFd>(fd: Fd) {
+    let (nonblocking, cloexec) = fd_flags(fd);
+    assert!(nonblocking, "O_NONBLOCK not set");
+    assert!(cloexec, "FD_CLOEXEC not set");
+}
+
+/// Asserts that `result` is a `WouldBlock` error.
+#[track_caller]
+pub fn assert_would_block<T: std::fmt::Debug>(result: io::Result<T>) {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        other => panic!("expected WouldBlock, got {other:?}"),
+    }
+}
+
+/// Retries `op` while it returns `WouldBlock`, polling (bounded) in between.
+#[track_caller]
+pub fn until_ready<T>(
+    poll: &mut Poll,
+    events: &mut Events,
+    mut op: impl FnMut() -> io::Result<T>,
+) -> T {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        match op() {
+            Ok(v) => return v,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                assert!(
+                    Instant::now() < deadline,
+                    "still WouldBlock after {TIMEOUT:?}"
+                );
+                let _ = poll_once(poll, events, POLL_STEP);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("unexpected error: {e:?}"),
+        }
+    }
+}
+
+/// Reads exactly `len` bytes from a non-blocking reader registered with `poll` for
+/// readability, polling (bounded) whenever it would block.
+#[track_caller]
+pub fn read_polling<R: Read>(
+    poll: &mut Poll,
+    events: &mut Events,
+    mut r: R,
+    len: usize,
+) -> Vec<u8> {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut out = Vec::with_capacity(len);
+    let mut buf = vec![0u8; 64 * 1024];
+    while out.len() < len {
+        let want = (len - out.len()).min(buf.len());
+        match r.read(&mut buf[..want]) {
+            Ok(0) => panic!("unexpected end of file after {} of {len} bytes", out.len()),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                assert!(Instant::now() < deadline, "timed out reading {len} bytes");
+                let _ = poll_once(poll, events, POLL_STEP);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("read failed: {e:?}"),
+        }
+    }
+    out
+}
+
+/// Writes all of `data` to a non-blocking writer registered with `poll` for writability,
+/// polling (bounded) whenever it would block.
+#[track_caller]
+pub fn write_polling<W: Write>(poll: &mut Poll, events: &mut Events, mut w: W, data: &[u8]) {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut written = 0;
+    while written < data.len() {
+        match w.write(&data[written..]) {
+            Ok(0) => panic!("write returned 0"),
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                assert!(
+                    Instant::now() < deadline,
+                    "timed out writing {} bytes",
+                    data.len()
+                );
+                let _ = poll_once(poll, events, POLL_STEP);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("write failed: {e:?}"),
+        }
+    }
+}
+
+/// `len` bytes of a recognisable, non-repeating-ish pattern.
+pub fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8 ^ (i >> 8) as u8).collect()
+}
+
+/// A simple order-sensitive checksum (Fletcher-like).
+pub fn checksum(data: &[u8]) -> (u64, u64) {
+    let (mut a, mut b) = (0u64, 0u64);
+    for &byte in data {
+        a = (a + byte as u64) % 65521;
+        b = (b + a) % 65521;
+    }
+    (a, b)
+}
+
+/// The environment variable that marks a child started by `run_in_subprocess`.
+const SUBPROCESS_VAR: &str = "MIO_NET_TEST_SUBPROCESS";
+
+/// Whether this process is the child `run_in_subprocess` started for `test_name`.
+pub fn in_subprocess(test_name: &str) -> bool {
+    std::env::var(SUBPROCESS_VAR).as_deref() == Ok(test_name)
+}
+
+/// Re-runs the current test binary with only `test_name` (which must be a test at the root of
+/// its file), marked so that `in_subprocess(test_name)` is true there, and asserts that the
+/// child exited successfully (in particular: not killed by a signal) after running 1 test.
+#[track_caller]
+pub fn run_in_subprocess(test_name: &str) {
+    let out = Command::new(std::env::current_exe().expect("current_exe"))
+        .args([test_name, "--exact", "--test-threads=1", "--nocapture"])
+        .env(SUBPROCESS_VAR, test_name)
+        .output()
+        .expect("spawn the test binary");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "child run of {test_name} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+}

@@ -1,0 +1,480 @@
+//! Tests of `Poll`: timeouts, capacity and batching, edge triggering, signals, fds and drop.
+#![cfg(all(feature = "os-poll", feature = "os-ext"))]
+
+mod util;
+
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::thread::JoinHandleExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::Duration;
+
+use mio::unix::{pipe, SourceFd};
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use util::{
+    assert_send, assert_sync, drain, expect_event, expect_events, expect_no_events, fd_count, fill,
+    poll_once, run_isolated, ExpectEvent, Readiness,
+};
+
+#[test]
+fn is_send_and_sync() {
+    assert_send::<Poll>();
+    assert_sync::<Poll>();
+}
+
+#[test]
+#[cfg(not(debug_assertions))]
+fn size_in_release_is_one_fd() {
+    assert_eq!(std::mem::size_of::<Poll>(), 4);
+}
+
+#[test]
+fn debug() {
+    let poll = Poll::new().unwrap();
+    assert_eq!(format!("{:?}", poll), "Poll");
+    assert_eq!(format!("{:#?}", poll), "Poll");
+}
+
+#[cfg(not(mio_unsupported_force_poll_poll))] // `AsRawFd for Poll` is epoll-only.
+fn assert_is_cloexec_epoll(fd: std::os::fd::RawFd) {
+    assert!(fd >= 0);
+    assert_eq!(util::fd_target(fd).unwrap(), "anon_inode:[eventpoll]");
+    // SAFETY: `fd` is open for the duration of this call (owned by a live `Poll`/`Registry`).
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let flags = rustix::io::fcntl_getfd(borrowed).unwrap();
+    assert!(flags.contains(rustix::io::FdFlags::CLOEXEC));
+}
+
+#[test]
+#[cfg(not(mio_unsupported_force_poll_poll))] // `AsRawFd for Poll` is epoll-only.
+fn as_raw_fd_is_a_cloexec_epoll_fd() {
+    let poll = Poll::new().unwrap();
+    let fd = poll.as_raw_fd();
+    assert_is_cloexec_epoll(fd);
+    assert_eq!(fd, poll.registry().as_raw_fd());
+}
+
+#[test]
+fn timeout_with_nothing_ready_returns_ok_and_no_events() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (_a, _b) = util::unix_pair();
+    poll.registry()
+        .register(&mut SourceFd(&_a.as_raw_fd()), Token(0), Interest::READABLE)
+        .unwrap();
+    let seen = poll_once(&mut poll, &mut events, Some(Duration::from_millis(20)));
+    assert!(seen.is_empty(), "{seen:?}");
+    assert!(events.is_empty());
+}
+
+#[test]
+fn sub_millisecond_timeouts_return_ok_and_no_events() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    for timeout in [
+        Duration::from_nanos(1),
+        Duration::from_micros(1),
+        Duration::from_micros(999),
+        Duration::from_micros(1500),
+    ] {
+        let seen = poll_once(&mut poll, &mut events, Some(timeout));
+        assert!(seen.is_empty(), "{timeout:?}: {seen:?}");
+    }
+}
+
+#[test]
+fn zero_duration_polls_events() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let waker = Waker::new(poll.registry(), Token(5)).unwrap();
+
+    let seen = poll_once(&mut poll, &mut events, Some(Duration::ZERO));
+    assert!(seen.is_empty(), "{seen:?}");
+
+    waker.wake().unwrap();
+    let seen = poll_once(&mut poll, &mut events, Some(Duration::ZERO));
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].token, Token(5));
+    assert!(seen[0].readable);
+
+    let (a, mut b) = util::unix_pair();
+    poll.registry()
+        .register(&mut SourceFd(&a.as_raw_fd()), Token(6), Interest::READABLE)
+        .unwrap();
+    b.write_all(b"x").unwrap();
+    let seen = poll_once(&mut poll, &mut events, Some(Duration::ZERO));
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].token, Token(6));
+}
+
+#[test]
+fn duration_max_returns_when_an_event_is_ready() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let waker = Waker::new(poll.registry(), Token(1)).unwrap();
+    waker.wake().unwrap();
+    let seen = poll_once(&mut poll, &mut events, Some(Duration::MAX));
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].token, Token(1));
+
+    // Just above the `c_int::MAX` milliseconds clamp, and a value whose rounding up overflows.
+    for timeout in [
+        Duration::from_millis(i32::MAX as u64 + 1),
+        Duration::new(u64::MAX, 999_999_999),
+        Duration::from_secs(u64::MAX / 1000),
+    ] {
+        waker.wake().unwrap();
+        let seen = poll_once(&mut poll, &mut events, Some(timeout));
+        assert_eq!(seen.len(), 1, "{timeout:?}: {seen:?}");
+    }
+}
+
+#[test]
+fn capacity_zero_is_invalid_input() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(0);
+    // Even with something ready and with no timeout, the call fails at once.
+    let waker = Waker::new(poll.registry(), Token(0)).unwrap();
+    waker.wake().unwrap();
+    for timeout in [None, Some(Duration::ZERO), Some(Duration::from_millis(10))] {
+        let err = poll.poll(&mut events, timeout).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        assert_eq!(err.raw_os_error(), Some(22), "{err}");
+        assert!(events.is_empty());
+    }
+    // The event was not consumed by the failed calls.
+    let mut events = Events::with_capacity(4);
+    expect_events(
+        &mut poll,
+        &mut events,
+        vec![ExpectEvent::new(Token(0), Readiness::READABLE)],
+    );
+}
+
+/// Capacity 2 and 5 ready sources: all five come over three calls, none twice.
+#[test]
+fn small_capacity_batches_without_loss_or_duplicates() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(2);
+    let mut pairs = Vec::new();
+    for i in 0..5 {
+        let (a, mut b) = util::unix_pair();
+        poll.registry()
+            .register(&mut SourceFd(&a.as_raw_fd()), Token(i), Interest::READABLE)
+            .unwrap();
+        b.write_all(b"ready").unwrap();
+        pairs.push((a, b));
+    }
+    let mut tokens = Vec::new();
+    let mut sizes = Vec::new();
+    for _ in 0..3 {
+        let batch = poll_once(&mut poll, &mut events, Some(Duration::from_secs(2)));
+        assert!(batch.len() <= 2, "{batch:?}");
+        sizes.push(batch.len());
+        tokens.extend(batch.iter().map(|e| e.token.0));
+    }
+    assert_eq!(sizes, vec![2, 2, 1]);
+    tokens.sort_unstable();
+    assert_eq!(tokens, vec![0, 1, 2, 3, 4]);
+    expect_no_events(&mut poll, &mut events);
+}
+
+#[test]
+fn edge_triggered_socket() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (a, mut b) = util::unix_pair();
+    poll.registry()
+        .register(&mut SourceFd(&a.as_raw_fd()), Token(1), Interest::READABLE)
+        .unwrap();
+    expect_no_events(&mut poll, &mut events);
+
+    b.write_all(b"hello").unwrap();
+    expect_events(
+        &mut poll,
+        &mut events,
+        vec![ExpectEvent::new(Token(1), Readiness::READABLE)],
+    );
+    // Not read: edge triggering reports it once.
+    expect_no_events(&mut poll, &mut events);
+
+    assert_eq!(drain(&a), 5);
+    expect_no_events(&mut poll, &mut events);
+
+    // New data after `WouldBlock` makes a new edge.
+    b.write_all(b"again").unwrap();
+    expect_events(
+        &mut poll,
+        &mut events,
+        vec![ExpectEvent::new(Token(1), Readiness::READABLE)],
+    );
+    expect_no_events(&mut poll, &mut events);
+    assert_eq!(drain(&a), 5);
+}
+
+#[test]
+fn edge_triggered_eventfd() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let efd = util::eventfd();
+    poll.registry()
+        .register(
+            &mut SourceFd(&efd.as_raw_fd()),
+            Token(2),
+            Interest::READABLE,
+        )
+        .unwrap();
+    expect_no_events(&mut poll, &mut events);
+    util::eventfd_signal(&efd);
+    expect_event(&mut poll, &mut events, Token(2));
+    expect_no_events(&mut poll, &mut events);
+    assert_eq!(util::eventfd_drain(&efd), 1);
+    assert_eq!(util::eventfd_drain(&efd), 0); // WouldBlock
+    util::eventfd_signal(&efd);
+    expect_event(&mut poll, &mut events, Token(2));
+    expect_no_events(&mut poll, &mut events);
+}
+
+#[test]
+fn writable_rearms_after_would_block() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (a, b) = util::unix_pair();
+    poll.registry()
+        .register(&mut SourceFd(&a.as_raw_fd()), Token(3), Interest::WRITABLE)
+        .unwrap();
+    expect_events(
+        &mut poll,
+        &mut events,
+        vec![ExpectEvent::new(Token(3), Readiness::WRITABLE)],
+    );
+    expect_no_events(&mut poll, &mut events);
+
+    assert!(fill(&a) > 0);
+    expect_no_events(&mut poll, &mut events);
+
+    // Making room gives a new writable edge.
+    assert!(drain(&b) > 0);
+    expect_events(
+        &mut poll,
+        &mut events,
+        vec![ExpectEvent::new(Token(3), Readiness::WRITABLE)],
+    );
+}
+
+#[test]
+fn readable_and_writable_on_one_source() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (a, mut b) = util::unix_pair();
+    b.write_all(b"pending").unwrap();
+    // Data already waiting is reported on the first poll after registering.
+    poll.registry()
+        .register(
+            &mut SourceFd(&a.as_raw_fd()),
+            Token(4),
+            Interest::READABLE | Interest::WRITABLE,
+        )
+        .unwrap();
+    expect_events(
+        &mut poll,
+        &mut events,
+        vec![
+            ExpectEvent::new(Token(4), Readiness::READABLE),
+            ExpectEvent::new(Token(4), Readiness::WRITABLE),
+        ],
+    );
+}
+
+extern "C" fn noop_signal_handler(_: libc::c_int) {}
+
+/// Installs a no-op `SIGUSR1` handler, with `SA_RESTART` (which epoll_wait ignores).
+fn install_sigusr1_handler() {
+    // SAFETY: a zeroed `sigaction` is a valid value; the handler is async-signal-safe (it
+    // does nothing), and `sigemptyset`/`sigaction` get valid pointers.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction =
+            noop_signal_handler as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        assert_eq!(
+            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
+            0
+        );
+    }
+}
+
+/// A signal to the thread blocked in `poll(None)` makes it return `Interrupted` (not retried),
+/// with `events` cleared; the next `poll` works.
+#[test]
+fn signal_interrupts_poll() {
+    install_sigusr1_handler();
+    let mut poll = Poll::new().unwrap();
+    let waker = Arc::new(Waker::new(poll.registry(), Token(7)).unwrap());
+    let give_up = Arc::new(AtomicBool::new(false));
+    let (report_tx, report_rx) = mpsc::channel::<Result<bool, String>>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+
+    let poller = {
+        let waker = Arc::clone(&waker);
+        let give_up = Arc::clone(&give_up);
+        thread::spawn(move || -> (usize, bool) {
+            let mut events = Events::with_capacity(8);
+            // Fill `events` first, to see that a failing call clears it.
+            waker.wake().unwrap();
+            expect_event(&mut poll, &mut events, Token(7));
+            assert!(!events.is_empty());
+            loop {
+                match poll.poll(&mut events, None) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                        report_tx.send(Ok(events.is_empty())).unwrap();
+                        break;
+                    }
+                    Ok(()) if give_up.load(Ordering::SeqCst) => {
+                        report_tx
+                            .send(Err("poll(None) never returned Interrupted".into()))
+                            .unwrap();
+                        return (0, false);
+                    }
+                    Ok(()) => continue,
+                    Err(e) => {
+                        report_tx
+                            .send(Err(format!("unexpected error {e}")))
+                            .unwrap();
+                        return (0, false);
+                    }
+                }
+            }
+            go_rx.recv().unwrap();
+            // The main thread sent no signal since it got the report, but one sent just
+            // before may still be pending: at most one more `Interrupted`.
+            let mut interrupts = 0;
+            for _ in 0..20 {
+                match poll.poll(&mut events, Some(Duration::from_secs(5))) {
+                    Ok(()) => {
+                        let woke = events.iter().any(|e| e.token() == Token(7));
+                        return (interrupts, woke);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => interrupts += 1,
+                    Err(e) => panic!("poll after Interrupted failed: {e}"),
+                }
+            }
+            (interrupts, false)
+        })
+    };
+
+    let pthread = poller.as_pthread_t();
+    let mut report = None;
+    for _ in 0..500 {
+        // SAFETY: the poller thread is not joined yet (we hold its handle), so its
+        // `pthread_t` is valid; the signal has a handler installed.
+        let rc = unsafe { libc::pthread_kill(pthread, libc::SIGUSR1) };
+        assert_eq!(rc, 0);
+        match report_rx.recv_timeout(Duration::from_millis(10)) {
+            Ok(r) => {
+                report = Some(r);
+                break;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    if report.is_none() {
+        give_up.store(true, Ordering::SeqCst);
+        waker.wake().unwrap();
+        report = report_rx.recv_timeout(Duration::from_secs(5)).ok();
+    }
+    let _ = go_tx.send(());
+    waker.wake().unwrap();
+    let (interrupts, woke) = poller.join().unwrap();
+    let cleared = report
+        .expect("the poller thread died")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(cleared, "events were not cleared by the failing poll");
+    assert!(
+        interrupts <= 1,
+        "{interrupts} more Interrupted after the signals stopped"
+    );
+    assert!(
+        woke,
+        "the poll after Interrupted did not deliver the waker event"
+    );
+}
+
+/// 2000 cycles of creating and dropping a `Poll`, a `Waker`, a cloned `Registry` and
+/// registered pipes leave the number of open fds unchanged.
+#[test]
+fn no_fd_leak_over_create_drop_cycles() {
+    run_isolated("no_fd_leak_over_create_drop_cycles", || {
+        fn cycle() {
+            let mut poll = Poll::new().unwrap();
+            let registry = poll.registry().try_clone().unwrap();
+            let waker = Waker::new(&registry, Token(0)).unwrap();
+            let (mut sender, mut receiver) = pipe::new().unwrap();
+            registry
+                .register(&mut sender, Token(1), Interest::WRITABLE)
+                .unwrap();
+            poll.registry()
+                .register(&mut receiver, Token(2), Interest::READABLE)
+                .unwrap();
+            waker.wake().unwrap();
+            let mut events = Events::with_capacity(4);
+            poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+            assert!(!events.is_empty());
+        }
+        cycle(); // warm-up: lazily opened fds, if any.
+        let before = fd_count();
+        for _ in 0..2000 {
+            cycle();
+        }
+        assert_eq!(fd_count(), before, "fd count grew over 2000 cycles");
+    });
+}
+
+/// Dropping a `Poll` (and a cloned `Registry`, and a `Waker`) closes each one's fd.
+#[test]
+#[cfg(not(mio_unsupported_force_poll_poll))] // `AsRawFd for Poll` is epoll-only.
+fn drop_closes_fds() {
+    run_isolated("drop_closes_fds", || {
+        let before = fd_count();
+        let poll = Poll::new().unwrap();
+        assert_eq!(fd_count(), before + 1);
+        let clone = poll.registry().try_clone().unwrap();
+        assert_eq!(fd_count(), before + 2);
+        assert_ne!(clone.as_raw_fd(), poll.as_raw_fd());
+        let waker = Waker::new(&clone, Token(0)).unwrap();
+        assert_eq!(fd_count(), before + 3);
+        drop(waker);
+        assert_eq!(fd_count(), before + 2);
+        drop(clone);
+        assert_eq!(fd_count(), before + 1);
+        let fd = poll.as_raw_fd();
+        drop(poll);
+        assert_eq!(fd_count(), before);
+        assert!(util::fd_target(fd).is_err(), "fd {fd} still open");
+    });
+}
+
+#[test]
+fn dropping_poll_leaves_sources_open_and_clones_working() {
+    let poll = Poll::new().unwrap();
+    let registry = poll.registry().try_clone().unwrap();
+    let (a, mut b) = util::unix_pair();
+    poll.registry()
+        .register(&mut SourceFd(&a.as_raw_fd()), Token(0), Interest::READABLE)
+        .unwrap();
+    drop(poll);
+    // The source is untouched.
+    b.write_all(b"x").unwrap();
+    assert_eq!(drain(&a), 1);
+    // The clone still holds the epoll instance, with the registration.
+    let err = registry
+        .register(&mut SourceFd(&a.as_raw_fd()), Token(0), Interest::READABLE)
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+    registry.deregister(&mut SourceFd(&a.as_raw_fd())).unwrap();
+}
