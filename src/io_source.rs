@@ -11,6 +11,7 @@ use std::os::fd::AsRawFd;
 #[cfg(debug_assertions)]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::sys::Rearm;
 use crate::{event, sys, Interest, Registry, Token};
 
 pub(crate) struct IoSource<T> {
@@ -30,14 +31,33 @@ impl<T> IoSource<T> {
         }
     }
 
-    /// Runs one I/O operation on the inner value. Every operation that can return
-    /// `WouldBlock` goes through here, so a backend that emulates edge triggering can re-arm.
+    /// Runs one I/O operation of unknown direction (`try_io`) on the inner value. Every
+    /// operation that can return `WouldBlock` goes through here or the two below, so a backend
+    /// that emulates edge triggering can re-arm what the `WouldBlock` proves is drained.
     #[inline]
     pub(crate) fn do_io<F, R>(&self, f: F) -> io::Result<R>
     where
         F: FnOnce(&T) -> io::Result<R>,
     {
-        self.state.do_io(f, &self.inner)
+        self.state.do_io(f, &self.inner, Rearm::All)
+    }
+
+    /// A read-side operation (read, recv, peek, accept): `WouldBlock` re-arms readable only.
+    #[inline]
+    pub(crate) fn do_read<F, R>(&self, f: F) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        self.state.do_io(f, &self.inner, Rearm::Read)
+    }
+
+    /// A write-side operation (write, send): `WouldBlock` re-arms writable only.
+    #[inline]
+    pub(crate) fn do_write<F, R>(&self, f: F) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        self.state.do_io(f, &self.inner, Rearm::Write)
     }
 
     /// Gives back the inner value. A registration made by the kernel outlives this (it belongs

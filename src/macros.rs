@@ -135,7 +135,7 @@ macro_rules! impl_io_source_traits {
     };
 }
 
-/// `Read` for `$t` and `&$t` (vectored too): `read(2)`/`readv(2)` through `do_io`. The buffer
+/// `Read` for `$t` and `&$t` (vectored too): `read(2)`/`readv(2)` through `do_read`. The buffer
 /// is only written to, never read, so callers may pass uninitialised memory viewed as bytes
 /// (tokio does).
 #[allow(unused_macros)]
@@ -156,7 +156,7 @@ macro_rules! impl_read {
 
         impl ::std::io::Read for &$t {
             fn read(&mut self, buf: &mut [u8]) -> ::std::io::Result<usize> {
-                self.inner.do_io(|io| $crate::sys::io::read(io, buf))
+                self.inner.do_read(|io| $crate::sys::io::read(io, buf))
             }
 
             fn read_vectored(
@@ -164,13 +164,13 @@ macro_rules! impl_read {
                 bufs: &mut [::std::io::IoSliceMut<'_>],
             ) -> ::std::io::Result<usize> {
                 self.inner
-                    .do_io(|io| $crate::sys::io::read_vectored(io, bufs))
+                    .do_read(|io| $crate::sys::io::read_vectored(io, bufs))
             }
         }
     };
 }
 
-/// `Write` for `$t` and `&$t` (vectored too), through `do_io`, with the given syscall
+/// `Write` for `$t` and `&$t` (vectored too), through `do_write`, with the given syscall
 /// wrappers: for sockets `send(2)`/`sendmsg(2)` with `MSG_NOSIGNAL`, so a closed peer is
 /// `BrokenPipe`, never `SIGPIPE`. The path takes no lock, allocates nothing and logs nothing,
 /// so it is async-signal-safe. `flush` has nothing to do.
@@ -196,14 +196,14 @@ macro_rules! impl_write {
 
         impl ::std::io::Write for &$t {
             fn write(&mut self, buf: &[u8]) -> ::std::io::Result<usize> {
-                self.inner.do_io(|io| $write(io, buf))
+                self.inner.do_write(|io| $write(io, buf))
             }
 
             fn write_vectored(
                 &mut self,
                 bufs: &[::std::io::IoSlice<'_>],
             ) -> ::std::io::Result<usize> {
-                self.inner.do_io(|io| $write_vectored(io, bufs))
+                self.inner.do_write(|io| $write_vectored(io, bufs))
             }
 
             fn flush(&mut self) -> ::std::io::Result<()> {

@@ -164,6 +164,9 @@ fn registers_with_two_polls() {
     poll2.registry().deregister(&mut SourceFd(&fd)).unwrap();
 }
 
+// epoll forgets a closed fd by itself. poll(2) cannot: it reports the number as invalid
+// (`POLLNVAL`), which the fallback delivers once as an error event; see the test below.
+#[cfg(not(mio_unsupported_force_poll_poll))]
 /// Closing a registered fd removes it: an event pending at that time is not delivered.
 #[test]
 fn closed_while_registered_delivers_nothing() {
@@ -249,4 +252,28 @@ fn user_source_delegating_to_source_fd() {
     poll.registry().deregister(&mut io).unwrap();
     util::eventfd_signal(&io.fd);
     expect_no_events(&mut poll, &mut events);
+}
+
+/// poll(2) fallback: a raw fd closed while registered is reported once as an error event
+/// (never a silent spin), then forgotten, so its number can be registered again.
+#[cfg(mio_unsupported_force_poll_poll)]
+#[test]
+fn closed_while_registered_is_one_error_event() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (a, _b) = util::unix_pair();
+    let fd = a.as_raw_fd();
+    poll.registry()
+        .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+        .unwrap();
+    drop(a);
+    let event = expect_event(&mut poll, &mut events, Token(0));
+    assert!(
+        event.error && event.read_closed && event.write_closed,
+        "{event:?}"
+    );
+    expect_no_events(&mut poll, &mut events);
+    // Forgotten: EBADF, or ENOENT if another test thread already reuses the number.
+    let err = poll.registry().deregister(&mut SourceFd(&fd)).unwrap_err();
+    assert!(matches!(err.raw_os_error(), Some(9) | Some(2)), "{err}");
 }

@@ -262,7 +262,8 @@ fn peer_close_gives_read_closed_and_eof() {
     let deadline = Instant::now() + TIMEOUT;
     let err = loop {
         match client.write(b"anyone?") {
-            Ok(_) => {
+            Ok(n) => {
+                assert!(n > 0);
                 assert!(
                     Instant::now() < deadline,
                     "writes to a closed peer keep working"

@@ -323,7 +323,8 @@ fn write_to_closed_peer_is_broken_pipe_not_sigpipe() {
     let deadline = Instant::now() + TIMEOUT;
     let err = loop {
         match tcp2.write(b"x") {
-            Ok(_) => {
+            Ok(n) => {
+                assert!(n > 0);
                 assert!(
                     Instant::now() < deadline,
                     "writes to a closed peer keep working"

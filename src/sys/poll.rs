@@ -54,15 +54,19 @@ pub(crate) struct Event {
 
 pub(crate) type Events = Vec<Event>;
 
-/// The armed-set bits (a subset of the interests).
-const READ: u8 = 0b001;
-const WRITE: u8 = 0b010;
-const PRIO: u8 = 0b100;
+/// The armed-set bits (a subset of the interests). Readable interest is two bits, data
+/// (`POLLIN`) and the peer's half-close (`POLLRDHUP`), disarmed separately: a reader that stops
+/// before `WouldBlock` (it read exactly what it expected) must still hear of the FIN.
+const READ: u8 = 0b0001;
+const RDHUP: u8 = 0b0010;
+const WRITE: u8 = 0b0100;
+const PRIO: u8 = 0b1000;
+const ALL: u8 = READ | RDHUP | WRITE | PRIO;
 
 fn interest_bits(interests: Interest) -> u8 {
     let mut bits = 0;
     if interests.is_readable() {
-        bits |= READ;
+        bits |= READ | RDHUP;
     }
     if interests.is_writable() {
         bits |= WRITE;
@@ -78,7 +82,10 @@ fn interest_bits(interests: Interest) -> u8 {
 fn poll_flags(armed: u8) -> PollFlags {
     let mut flags = PollFlags::empty();
     if armed & READ != 0 {
-        flags |= PollFlags::IN | rdhup();
+        flags |= PollFlags::IN;
+    }
+    if armed & RDHUP != 0 {
+        flags |= rdhup();
     }
     if armed & WRITE != 0 {
         flags |= PollFlags::OUT;
@@ -103,11 +110,14 @@ fn rdhup() -> PollFlags {
 fn reported_bits(revents: PollFlags) -> u8 {
     if revents.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL) {
         // Final states: poll(2) would report them on every call. Quiet until re-registered.
-        return READ | WRITE | PRIO;
+        return ALL;
     }
     let mut bits = 0;
-    if revents.intersects(PollFlags::IN | rdhup()) {
+    if revents.contains(PollFlags::IN) {
         bits |= READ;
+    }
+    if !rdhup().is_empty() && revents.contains(rdhup()) {
+        bits |= RDHUP;
     }
     if revents.contains(PollFlags::OUT) {
         bits |= WRITE;
@@ -129,6 +139,10 @@ struct Entry {
     token: Token,
     interests: u8,
     armed: u8,
+    /// A hang-up or error was reported: nothing more to say until re-registered. Until then
+    /// even a fully disarmed entry stays in the poll set (asking for nothing), because poll(2)
+    /// reports `POLLHUP`/`POLLERR` whatever it is asked.
+    closed: bool,
     /// Index in `Table::registered`.
     pos: usize,
 }
@@ -138,6 +152,7 @@ const VACANT: Entry = Entry {
     token: Token(0),
     interests: 0,
     armed: 0,
+    closed: false,
     pos: 0,
 };
 
@@ -222,6 +237,7 @@ impl Shared {
                 token,
                 interests: bits,
                 armed: bits,
+                closed: false,
                 pos,
             };
             generation
@@ -239,6 +255,7 @@ impl Shared {
             entry.interests = bits;
             // As epoll's EPOLL_CTL_MOD: a new registration, so readiness is reported afresh.
             entry.armed = bits;
+            entry.closed = false;
         }
         self.changed()
     }
@@ -256,14 +273,17 @@ impl Shared {
         self.changed()
     }
 
-    /// Arms the interests of registration (`fd`, `generation`) again, after `WouldBlock`.
-    fn rearm(&self, fd: RawFd, generation: u64) -> io::Result<()> {
+    /// Arms `bits` of the interests of registration (`fd`, `generation`) again, after
+    /// `WouldBlock`.
+    fn rearm(&self, fd: RawFd, generation: u64, bits: u8) -> io::Result<()> {
         let changed = {
             let mut table = self.lock();
             match table.get_mut(fd) {
-                Some(entry) if entry.generation == generation && entry.armed != entry.interests => {
-                    entry.armed = entry.interests;
-                    true
+                Some(entry) if entry.generation == generation => {
+                    let armed = entry.armed | (entry.interests & bits);
+                    let changed = armed != entry.armed;
+                    entry.armed = armed;
+                    changed
                 }
                 _ => false,
             }
@@ -338,13 +358,17 @@ impl Selector {
             waker_pending: AtomicBool::new(false),
             waker_token: AtomicUsize::new(0),
         });
-        Ok(Selector {
+        let mut selector = Selector {
             shared,
             snapshot: Snapshot {
                 fds: Vec::new(),
                 keys: Vec::new(),
             },
-        })
+        };
+        // Allocate the snapshot now, so that polls never allocate while nothing changes.
+        selector.refresh();
+        selector.shared.dirty.store(false, Ordering::SeqCst);
+        Ok(selector)
     }
 
     /// Another handle on the same selector; no fd is duplicated.
@@ -369,7 +393,7 @@ impl Selector {
         snapshot.keys.push((notifier, 0));
         for &fd in &table.registered {
             let entry = &table.entries[fd as usize];
-            if entry.armed != 0 {
+            if entry.armed != 0 || !entry.closed {
                 snapshot.fds.push(poll_fd(fd, poll_flags(entry.armed)));
                 snapshot.keys.push((fd, entry.generation));
             }
@@ -460,11 +484,18 @@ impl Selector {
                 // Deregistered (or re-registered) while we were polling: not ours to report.
                 _ => continue,
             };
+            let mut flags = revents;
+            if revents.intersects(PollFlags::HUP | PollFlags::ERR) && entry.interests & WRITE != 0 {
+                // A write would not block now (it fails at once), and writable may have been
+                // disarmed by an earlier report: say so, as epoll does (`EPOLLOUT|EPOLLERR`).
+                flags |= PollFlags::OUT;
+            }
             events.push(Event {
                 token: entry.token,
-                flags: revents,
+                flags,
             });
             entry.armed &= !reported_bits(revents);
+            entry.closed |= revents.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL);
             changed = true;
             if revents.contains(PollFlags::NVAL) {
                 // Closed without being deregistered: forget it, so the number can be reused.
@@ -492,12 +523,30 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
+        self.check_open(fd)?;
         self.shared.reregister(fd, token, interests)
     }
 
     #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
     pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
+        self.check_open(fd)?;
         self.shared.deregister(fd, None)
+    }
+
+    /// A raw fd (`SourceFd`) may have been closed behind our back; epoll answers `EBADF` then,
+    /// and callers (tokio) rely on that error, so answer the same, forgetting the dead entry.
+    /// One `fcntl(F_GETFD)`; the crate's own types own their fd and skip this.
+    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
+    fn check_open(&self, fd: RawFd) -> io::Result<()> {
+        let open = fd >= 0
+            // SAFETY: `fd` is not -1 and the borrow lasts for one `fcntl` query; a number that
+            // is not an open fd only makes it fail with `EBADF`.
+            && rustix::io::fcntl_getfd(unsafe { BorrowedFd::borrow_raw(fd) }).is_ok();
+        if open {
+            return Ok(());
+        }
+        let _ = self.shared.deregister(fd, None);
+        Err(os_error(Errno::BADF))
     }
 }
 
@@ -565,7 +614,7 @@ impl IoSourceState {
 
     /// Runs one I/O operation; `WouldBlock` arms the registration again, which is what makes
     /// the next readiness change reportable.
-    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T) -> io::Result<R>
+    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T, rearm: super::Rearm) -> io::Result<R>
     where
         F: FnOnce(&T) -> io::Result<R>,
     {
@@ -573,7 +622,12 @@ impl IoSourceState {
         if let Err(err) = &result {
             if err.kind() == io::ErrorKind::WouldBlock {
                 if let Some(reg) = &self.registration {
-                    reg.shared.rearm(reg.fd, reg.generation)?;
+                    let bits = match rearm {
+                        super::Rearm::All => ALL,
+                        super::Rearm::Read => READ | RDHUP | PRIO,
+                        super::Rearm::Write => WRITE,
+                    };
+                    reg.shared.rearm(reg.fd, reg.generation, bits)?;
                 }
             }
         }

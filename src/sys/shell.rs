@@ -82,7 +82,7 @@ impl IoSourceState {
         IoSourceState
     }
 
-    pub(crate) fn do_io<T, F, R>(&self, _: F, _: &T) -> io::Result<R>
+    pub(crate) fn do_io<T, F, R>(&self, _: F, _: &T, _: super::Rearm) -> io::Result<R>
     where
         F: FnOnce(&T) -> io::Result<R>,
     {

@@ -77,7 +77,7 @@ impl TcpListener {
     /// - `ECONNABORTED`: a connection was reset while queued; just accept again.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         self.inner
-            .do_io(|listener| sys::net::tcp_accept(listener))
+            .do_read(|listener| sys::net::tcp_accept(listener))
             .map(|(fd, addr)| (TcpStream::from(fd), addr))
     }
 

@@ -93,12 +93,12 @@ impl UnixDatagram {
 
     /// Receives one datagram and the address it came from (unnamed for an unbound sender).
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.inner.do_io(|socket| socket.recv_from(buf))
+        self.inner.do_read(|socket| socket.recv_from(buf))
     }
 
     /// Receives one datagram.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_io(|socket| socket.recv(buf))
+        self.inner.do_read(|socket| socket.recv(buf))
     }
 
     /// Sends one datagram to the socket at `path`.
@@ -108,13 +108,13 @@ impl UnixDatagram {
     /// `NotFound`/`ConnectionRefused` when nothing is bound at `path`;
     /// [`WouldBlock`](io::ErrorKind::WouldBlock) when the receiver's queue is full.
     pub fn send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
-        self.inner.do_io(|socket| socket.send_to(buf, path))
+        self.inner.do_write(|socket| socket.send_to(buf, path))
     }
 
     /// Sends one datagram to the connected peer. On an unconnected socket this fails with
     /// `ENOTCONN` ([`NotConnected`](io::ErrorKind::NotConnected)).
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.do_io(|socket| socket.send(buf))
+        self.inner.do_write(|socket| socket.send(buf))
     }
 
     /// Reads and clears the socket's pending error (`SO_ERROR`).

@@ -96,7 +96,7 @@ impl UnixListener {
     /// The peer's address is usually unnamed: clients rarely bind.
     pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         self.inner
-            .do_io(|listener| sys::net::unix_accept(listener))
+            .do_read(|listener| sys::net::unix_accept(listener))
             .map(|(fd, addr)| (UnixStream::from(fd), addr))
     }
 
