@@ -125,18 +125,9 @@ pub(crate) fn os_required() {
 
 /// Which interests a `WouldBlock` re-arms, for backends that emulate edge triggering: the
 /// direction of the operation that proved the source drained (`All` when unknown: `try_io`).
-#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
+// Unused (as is `IoSourceState`) when no source type is compiled, and read only by poll(2).
+#[allow(dead_code)]
 #[derive(Clone, Copy, Debug)]
-#[cfg_attr(
-    not(all(
-        feature = "os-poll",
-        any(
-            mio_unsupported_force_poll_poll,
-            not(any(target_os = "linux", target_os = "android"))
-        )
-    )),
-    allow(dead_code)
-)]
 pub(crate) enum Rearm {
     All,
     Read,
