@@ -27,6 +27,7 @@
 //! ```
 //! # fn main() -> std::io::Result<()> {
 //! # #[cfg(feature = "os-poll")] {
+//! use std::sync::Arc;
 //! use std::thread;
 //! use std::time::Duration;
 //! use mio::{Events, Poll, Token, Waker};
@@ -35,9 +36,11 @@
 //!
 //! let mut poll = Poll::new()?;
 //! let mut events = Events::with_capacity(64);
-//! let waker = Waker::new(poll.registry(), WAKER)?;
+//! // Events are only delivered while the Waker lives: keep it, share it with an Arc.
+//! let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
 //!
-//! let handle = thread::spawn(move || waker.wake());
+//! let waker2 = Arc::clone(&waker);
+//! let handle = thread::spawn(move || waker2.wake());
 //!
 //! let mut woken = false;
 //! while !woken {
