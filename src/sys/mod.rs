@@ -14,6 +14,42 @@
 //! `Waker` (`new`, `wake`) and `IoSourceState` (per-source state and `do_io`). The two wake-up
 //! files expose `WakerFd` (`new`, `wake`, `reset`, `AsFd`).
 
+/// Each backend's items, under the one `cfg` that selects it.
+macro_rules! cfg_backend {
+    (epoll: $($item:item)*) => { $(
+        #[cfg(all(
+            feature = "os-poll",
+            any(target_os = "linux", target_os = "android"),
+            not(mio_unsupported_force_poll_poll)
+        ))]
+        $item
+    )* };
+    (poll: $($item:item)*) => { $(
+        #[cfg(all(
+            feature = "os-poll",
+            unix,
+            any(mio_unsupported_force_poll_poll, not(any(target_os = "linux", target_os = "android")))
+        ))]
+        $item
+    )* };
+    (eventfd: $($item:item)*) => { $(
+        #[cfg(all(
+            feature = "os-poll",
+            any(target_os = "linux", target_os = "android"),
+            not(mio_unsupported_force_waker_pipe)
+        ))]
+        $item
+    )* };
+    (pipe: $($item:item)*) => { $(
+        #[cfg(all(
+            feature = "os-poll",
+            unix,
+            any(mio_unsupported_force_waker_pipe, not(any(target_os = "linux", target_os = "android")))
+        ))]
+        $item
+    )* };
+}
+
 #[cfg(not(feature = "os-poll"))]
 mod shell;
 #[cfg(not(feature = "os-poll"))]
@@ -22,89 +58,31 @@ pub(crate) use self::shell::*;
 #[cfg(all(feature = "os-poll", not(unix)))]
 compile_error!("this mio only has Unix backends (epoll on Linux/Android, poll(2) elsewhere)");
 
-/// epoll on Linux and Android, unless the poll(2) fallback is forced.
-#[cfg(all(
-    feature = "os-poll",
-    any(target_os = "linux", target_os = "android"),
-    not(mio_unsupported_force_poll_poll)
-))]
-mod epoll;
-#[cfg(all(
-    feature = "os-poll",
-    any(target_os = "linux", target_os = "android"),
-    not(mio_unsupported_force_poll_poll),
-    any(feature = "net", feature = "os-ext")
-))]
-pub(crate) use self::epoll::IoSourceState;
-#[cfg(all(
-    feature = "os-poll",
-    any(target_os = "linux", target_os = "android"),
-    not(mio_unsupported_force_poll_poll)
-))]
-pub(crate) use self::epoll::{event, Event, Events, Selector, Waker};
+// epoll on Linux and Android, unless the poll(2) fallback is forced.
+cfg_backend! { epoll:
+    mod epoll;
+    pub(crate) use self::epoll::{event, Event, Events, Selector, Waker};
+    #[cfg(any(feature = "net", feature = "os-ext"))]
+    pub(crate) use self::epoll::IoSourceState;
+}
 
-/// poll(2) everywhere else, or when forced.
-#[cfg(all(
-    feature = "os-poll",
-    unix,
-    any(
-        mio_unsupported_force_poll_poll,
-        not(any(target_os = "linux", target_os = "android"))
-    )
-))]
-mod poll;
-#[cfg(all(
-    feature = "os-poll",
-    unix,
-    any(
-        mio_unsupported_force_poll_poll,
-        not(any(target_os = "linux", target_os = "android"))
-    ),
-    any(feature = "net", feature = "os-ext")
-))]
-pub(crate) use self::poll::IoSourceState;
-#[cfg(all(
-    feature = "os-poll",
-    unix,
-    any(
-        mio_unsupported_force_poll_poll,
-        not(any(target_os = "linux", target_os = "android"))
-    )
-))]
-pub(crate) use self::poll::{event, Event, Events, Selector, Waker};
+// poll(2) everywhere else, or when forced.
+cfg_backend! { poll:
+    mod poll;
+    pub(crate) use self::poll::{event, Event, Events, Selector, Waker};
+    #[cfg(any(feature = "net", feature = "os-ext"))]
+    pub(crate) use self::poll::IoSourceState;
+}
 
-/// The wake-up fd: eventfd where there is one, a self-pipe when forced or elsewhere.
-#[cfg(all(
-    feature = "os-poll",
-    any(target_os = "linux", target_os = "android"),
-    not(mio_unsupported_force_waker_pipe)
-))]
-mod waker_eventfd;
-#[cfg(all(
-    feature = "os-poll",
-    any(target_os = "linux", target_os = "android"),
-    not(mio_unsupported_force_waker_pipe)
-))]
-pub(crate) use self::waker_eventfd::WakerFd;
-
-#[cfg(all(
-    feature = "os-poll",
-    unix,
-    any(
-        mio_unsupported_force_waker_pipe,
-        not(any(target_os = "linux", target_os = "android"))
-    )
-))]
-mod waker_pipe;
-#[cfg(all(
-    feature = "os-poll",
-    unix,
-    any(
-        mio_unsupported_force_waker_pipe,
-        not(any(target_os = "linux", target_os = "android"))
-    )
-))]
-pub(crate) use self::waker_pipe::WakerFd;
+// The wake-up fd: eventfd where there is one, a self-pipe when forced or elsewhere.
+cfg_backend! { eventfd:
+    mod waker_eventfd;
+    pub(crate) use self::waker_eventfd::WakerFd;
+}
+cfg_backend! { pipe:
+    mod waker_pipe;
+    pub(crate) use self::waker_pipe::WakerFd;
+}
 
 // Plain syscall wrappers, independent of the selector. In the shell build the constructors
 // among them panic (see `os_required`), like everything else that needs the OS.
