@@ -17,10 +17,43 @@
 //!
 //! `net` does not imply `os-poll`: an application enables both (tokio's `net` feature does).
 //!
-//! ## `--cfg` switches
+//! ## `--cfg` switches: the portable fallbacks
 //!
-//! Two `RUSTFLAGS` switches replace parts of the Linux backend with portable ones, for
-//! testing or for systems without epoll:
+//! Two `RUSTFLAGS` switches replace parts of the Linux backend with the portable ones that
+//! Unix systems without epoll use. They exist to test those paths on Linux (CI runs the whole
+//! test suite under each) and as an escape hatch; tokio reads the first one too.
 //!
-//! - `--cfg mio_unsupported_force_poll_poll`: the poll(2) selector.
-//! - `--cfg mio_unsupported_force_waker_pipe`: a self-pipe instead of an eventfd for `Waker`.
+//! ```text
+//! RUSTFLAGS='--cfg mio_unsupported_force_poll_poll' cargo test
+//! RUSTFLAGS='--cfg mio_unsupported_force_waker_pipe' cargo test
+//! ```
+//!
+//! ### `mio_unsupported_force_poll_poll`: the poll(2) selector
+//!
+//! What stays the same: the API, edge-triggered semantics for this crate's own types (an
+//! event is reported once, and again only after an operation on the source returned
+//! `WouldBlock`), tokens, timeouts (rounded up to milliseconds), `Interrupted` on signals,
+//! the error kinds of register / reregister / deregister, and registrations from other
+//! threads taking effect on a `poll` that is already blocked.
+//!
+//! What differs:
+//! - `Poll` and `Registry` have no `AsRawFd`/`AsFd`: there is no selector fd.
+//! - A raw fd registered through [`SourceFd`](crate::unix::SourceFd) is reported once per
+//!   readiness and then stays quiet until it is re-registered, because no `WouldBlock` of its
+//!   own I/O can reach the selector. An fd closed while still registered is reported once as
+//!   an error event (the kernel's `POLLNVAL`) and then forgotten; epoll forgets it silently.
+//! - A source is registered with one `Poll` at a time (`AlreadyExists` otherwise).
+//! - The `Waker` has no fd of its own: it is folded into the selector.
+//!
+//! Its cost: each `poll` hands the kernel the whole list of armed fds (O(n) per call, where
+//! epoll is O(ready)); the list is rebuilt, without allocating, only after registrations or
+//! re-arms changed it. The selector keeps a table indexed by fd number behind a mutex, taken
+//! once per registration change, once per re-arm, and once per `poll` that reports events
+//! (never per event, never on an idle `poll`). Each registered source of this crate holds a
+//! pointer to the selector, its fd number and a generation number (24 bytes more than on epoll).
+//!
+//! ### `mio_unsupported_force_waker_pipe`: the self-pipe waker
+//!
+//! `Waker` uses a non-blocking, close-on-exec pipe instead of an eventfd: two fds instead of
+//! one, one byte written per wake (the pipe is emptied only when it fills up), otherwise the
+//! same behaviour. With the poll(2) selector the pipe also becomes its internal notifier.
