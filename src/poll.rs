@@ -198,6 +198,7 @@ impl Poll {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn poll(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
         self.registry.selector.select(events.sys(), timeout)
     }

@@ -78,17 +78,20 @@ impl UdpSocket {
 
     /// Sends one datagram to `target`. Allowed on a connected socket too (Linux).
     pub fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.inner.do_write(|socket| socket.send_to(buf, target))
+        self.inner
+            .do_write(|socket| sys::net::send_to(socket, buf, target))
     }
 
     /// Receives one datagram and the address it came from.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.inner.do_read(|socket| socket.recv_from(buf))
+        self.inner
+            .do_read(|socket| sys::net::recv_from(socket, buf, false))
     }
 
     /// Like [`recv_from`](UdpSocket::recv_from), but leaves the datagram queued.
     pub fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.inner.do_read(|socket| socket.peek_from(buf))
+        self.inner
+            .do_read(|socket| sys::net::recv_from(socket, buf, true))
     }
 
     /// Sends one datagram to the connected peer.
@@ -98,17 +101,19 @@ impl UdpSocket {
     /// On a socket that is not connected: `EDESTADDRREQ` ("Destination address required").
     /// After the peer's port closed, a later call may fail with `ConnectionRefused`.
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.do_write(|socket| socket.send(buf))
+        self.inner.do_write(|socket| sys::net::send(socket, buf))
     }
 
     /// Receives one datagram from the connected peer.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_read(|socket| socket.recv(buf))
+        self.inner
+            .do_read(|socket| sys::net::recv(socket, buf, false))
     }
 
     /// Like [`recv`](UdpSocket::recv), but leaves the datagram queued.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_read(|socket| socket.peek(buf))
+        self.inner
+            .do_read(|socket| sys::net::recv(socket, buf, true))
     }
 
     /// Connects to `addr`: `send`/`recv` then talk to it only (synchronous; UDP has no

@@ -55,6 +55,7 @@ impl Selector {
     /// A capacity of 0 makes the kernel answer `EINVAL` (`ErrorKind::InvalidInput`).
     ///
     /// See [epoll_wait(2)](https://man7.org/linux/man-pages/man2/epoll_wait.2.html).
+    #[inline]
     pub(crate) fn select(
         &mut self,
         events: &mut Events,

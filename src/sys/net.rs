@@ -11,8 +11,8 @@ use std::os::unix::net::SocketAddr as UnixSocketAddr;
 
 use rustix::io::Errno;
 use rustix::net::{
-    AddressFamily, SendAncillaryBuffer, SendFlags, SocketAddrAny, SocketAddrUnix, SocketFlags,
-    SocketType,
+    AddressFamily, RecvFlags, SendAncillaryBuffer, SendFlags, SocketAddrAny, SocketAddrUnix,
+    SocketFlags, SocketType,
 };
 
 /// The backlog `TcpListener::bind` listens with, as std and upstream mio.
@@ -70,15 +70,50 @@ fn connect_in_progress(
 /// `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)` on a TCP listener.
 pub(crate) fn tcp_accept(listener: impl AsFd) -> io::Result<(OwnedFd, SocketAddr)> {
     let (fd, addr) = rustix::net::acceptfrom_with(listener, FLAGS)?;
-    let addr = addr
-        .and_then(|addr| SocketAddr::try_from(addr).ok())
+    Ok((fd, inet_addr(addr)?))
+}
+
+/// The std form of an address the kernel gave back for an IPv4/IPv6 socket.
+fn inet_addr(addr: Option<SocketAddrAny>) -> io::Result<SocketAddr> {
+    addr.and_then(|addr| SocketAddr::try_from(addr).ok())
         .ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
-                "accepted a connection with an address that is not IPv4 or IPv6",
+                "the kernel returned an address that is not IPv4 or IPv6",
             )
-        })?;
-    Ok((fd, addr))
+        })
+}
+
+fn recv_flags(peek: bool) -> RecvFlags {
+    if peek {
+        RecvFlags::PEEK
+    } else {
+        RecvFlags::empty()
+    }
+}
+
+/// `recv(2)`, with `MSG_PEEK` when `peek`. Only writes into `buf`.
+#[inline]
+pub(crate) fn recv(fd: impl AsFd, buf: &mut [u8], peek: bool) -> io::Result<usize> {
+    let (n, _) = rustix::net::recv(fd, buf, recv_flags(peek))?;
+    Ok(n)
+}
+
+/// `recvfrom(2)` on an IPv4/IPv6 socket, with `MSG_PEEK` when `peek`.
+#[inline]
+pub(crate) fn recv_from(
+    fd: impl AsFd,
+    buf: &mut [u8],
+    peek: bool,
+) -> io::Result<(usize, SocketAddr)> {
+    let (n, _, addr) = rustix::net::recvfrom(fd, buf, recv_flags(peek))?;
+    Ok((n, inet_addr(addr)?))
+}
+
+/// `sendto(2)` with `MSG_NOSIGNAL`.
+#[inline]
+pub(crate) fn send_to(fd: impl AsFd, buf: &[u8], addr: SocketAddr) -> io::Result<usize> {
+    Ok(rustix::net::sendto(fd, buf, SendFlags::NOSIGNAL, &addr)?)
 }
 
 /// A bound UDP socket: `socket(SOCK_DGRAM)`, `bind`.

@@ -119,7 +119,8 @@ impl TcpStream {
     /// A following `read` returns the same bytes. If `peek` (or a read after it) returns
     /// `WouldBlock`, the next readable event is still delivered.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_read(|stream| stream.peek(buf))
+        self.inner
+            .do_read(|stream| sys::net::recv(stream, buf, true))
     }
 
     try_io_method!();
