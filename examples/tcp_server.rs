@@ -98,12 +98,22 @@ impl Server {
                         // Free one fd, accept the connection and close it at once, so the
                         // client learns it was refused instead of waiting in the queue.
                         drop(reserve);
-                        if let Ok((stream, addr)) = self.listener.accept() {
-                            eprintln!("out of file descriptors: refused {}", addr);
-                            drop(stream);
-                        }
+                        let queue_empty = match self.listener.accept() {
+                            Ok((stream, addr)) => {
+                                eprintln!("out of file descriptors: refused {}", addr);
+                                drop(stream);
+                                false
+                            }
+                            Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+                        };
                         self.reserve = File::open("/dev/null").ok();
                         if self.reserve.is_some() {
+                            // accept(2) takes an fd before it looks at the queue, so with none
+                            // free it says EMFILE even when nothing is queued: only the accept
+                            // made with the reserve's fd can tell that the queue is empty.
+                            if queue_empty {
+                                return Ok(());
+                            }
                             continue;
                         }
                     }

@@ -1,0 +1,499 @@
+//! No fd leaks: `/proc/self/fd` counts the same before and after 10 000 create / register /
+//! drop cycles of every type (`Poll`, `Registry` clones, `Waker`, `TcpListener`, `TcpStream`,
+//! `UdpSocket`, `UnixListener`, `UnixStream`, `UnixDatagram`, pipes, `SourceFd`) and of the
+//! failing paths (bind to an address in use, connection refused, register twice, reregister
+//! or deregister what is not registered, a closed or unpollable fd).
+//!
+//! Each test counts in a child process that runs only that test (`util::run_isolated`), so
+//! that fds opened by tests on other threads do not disturb the count. `MIO_LEAK_CYCLES`
+//! changes the number of cycles (the valgrind script uses fewer).
+#![cfg(all(feature = "os-poll", feature = "os-ext", feature = "net"))]
+
+mod util;
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use mio::unix::{pipe, SourceFd};
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
+
+use util::{fd_count, run_isolated};
+
+const RW: Interest = Interest::READABLE.add(Interest::WRITABLE);
+
+fn cycles() -> usize {
+    std::env::var("MIO_LEAK_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
+/// Runs `cycle` once to warm up (lazily opened fds of std or the harness are not leaks), then
+/// `cycles()` times, and asserts that the number of open fds is back where it was, also every
+/// 1000 cycles so a leak names the cycle it started near.
+#[track_caller]
+fn assert_no_fd_leak(what: &str, mut cycle: impl FnMut(usize)) {
+    cycle(0);
+    let before = fd_count();
+    let n = cycles();
+    for i in 1..=n {
+        cycle(i);
+        if i % 1000 == 0 || i == n {
+            let now = fd_count();
+            assert_eq!(
+                now,
+                before,
+                "{what}: {} fds more after {i} cycles",
+                now as isize - before as isize
+            );
+        }
+    }
+    println!("{what}: {n} cycles, fds {before} -> {}", fd_count());
+}
+
+fn expect_kind<T: std::fmt::Debug>(
+    result: io::Result<T>,
+    kind: ErrorKind,
+    what: &str,
+) -> io::Error {
+    match result {
+        Err(err) if err.kind() == kind => err,
+        other => panic!("{what}: expected {kind:?}, got {other:?}"),
+    }
+}
+
+/// Polls (bounded) until `done` says the events seen so far are enough.
+fn poll_until(poll: &mut Poll, events: &mut Events, mut done: impl FnMut(&Events) -> bool) {
+    let deadline = Instant::now() + util::EXPECT_TIMEOUT;
+    loop {
+        match poll.poll(events, Some(Duration::from_millis(100))) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => panic!("poll: {e}"),
+        }
+        if done(events) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "expected events never came");
+    }
+}
+
+fn localhost() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+/// A path for a Unix socket, unique to this process and `tag`, removed first.
+fn socket_path(tag: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("mio-leaks-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+#[test]
+fn poll_registry_clone() {
+    run_isolated("poll_registry_clone", || {
+        assert_no_fd_leak("Poll + Registry::try_clone", |_| {
+            let poll = Poll::new().unwrap();
+            let registry: Registry = poll.registry().try_clone().unwrap();
+            drop(poll);
+            drop(registry);
+        })
+    });
+}
+
+#[test]
+fn waker() {
+    run_isolated("waker", || {
+        let mut events = Events::with_capacity(8);
+        // One `Waker` per `Poll` (debug builds check it, as upstream): a new pair each cycle.
+        assert_no_fd_leak("Poll + Waker (woken, event received)", |i| {
+            let mut poll = Poll::new().unwrap();
+            let waker = Waker::new(poll.registry(), Token(i)).unwrap();
+            waker.wake().unwrap();
+            poll_until(&mut poll, &mut events, |events| {
+                events.iter().any(|e| e.token() == Token(i))
+            });
+            if i % 2 == 0 {
+                drop(waker);
+                drop(poll);
+            } else {
+                drop(poll);
+                waker.wake().unwrap();
+                drop(waker);
+            }
+        });
+    });
+}
+
+#[test]
+fn tcp_listener() {
+    run_isolated("tcp_listener", || {
+        let poll = Poll::new().unwrap();
+        assert_no_fd_leak("TcpListener", |i| {
+            let mut listener = TcpListener::bind(localhost()).unwrap();
+            poll.registry()
+                .register(&mut listener, Token(i), Interest::READABLE)
+                .unwrap();
+            if i % 2 == 0 {
+                poll.registry().deregister(&mut listener).unwrap();
+            }
+        });
+    });
+}
+
+#[test]
+fn tcp_stream_connect_accept() {
+    run_isolated("tcp_stream_connect_accept", || {
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        let mut listener = TcpListener::bind(localhost()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        poll.registry()
+            .register(&mut listener, Token(0), Interest::READABLE)
+            .unwrap();
+        assert_no_fd_leak("TcpStream (connect + accept)", |i| {
+            let mut client = TcpStream::connect(addr).unwrap();
+            poll.registry().register(&mut client, Token(1), RW).unwrap();
+            let mut accepted = None;
+            let deadline = Instant::now() + util::EXPECT_TIMEOUT;
+            while accepted.is_none() {
+                match listener.accept() {
+                    Ok((stream, _)) => accepted = Some(stream),
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                        assert!(Instant::now() < deadline, "no connection to accept");
+                        poll_until(&mut poll, &mut events, |_| true);
+                    }
+                    Err(e) => panic!("accept: {e}"),
+                }
+            }
+            let mut server = accepted.unwrap();
+            poll.registry()
+                .register(&mut server, Token(2), Interest::READABLE)
+                .unwrap();
+            if i % 10 == 0 {
+                // Close with a FIN (this end then sits in TIME_WAIT, which holds no fd).
+                client.shutdown(Shutdown::Both).unwrap();
+                poll.registry().deregister(&mut client).unwrap();
+            } else {
+                // An RST: no TIME_WAIT, so 10 000 connections (per CI configuration) do not
+                // use up the ephemeral ports.
+                rustix::net::sockopt::set_socket_linger(&client, Some(Duration::ZERO)).unwrap();
+                if i % 2 == 0 {
+                    poll.registry().deregister(&mut client).unwrap();
+                }
+            }
+            drop(client);
+            drop(server);
+        });
+    });
+}
+
+#[test]
+fn udp_socket() {
+    run_isolated("udp_socket", || {
+        let poll = Poll::new().unwrap();
+        assert_no_fd_leak("UdpSocket", |i| {
+            let mut socket = UdpSocket::bind(localhost()).unwrap();
+            poll.registry().register(&mut socket, Token(i), RW).unwrap();
+            socket.send_to(b"x", socket.local_addr().unwrap()).unwrap();
+            poll.registry()
+                .reregister(&mut socket, Token(i + 1), Interest::READABLE)
+                .unwrap();
+        });
+    });
+}
+
+#[test]
+fn unix_listener_stream_datagram() {
+    run_isolated("unix_listener_stream_datagram", || {
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        let listener_path = socket_path("listener");
+        let datagram_path = socket_path("datagram");
+        let mut listener = UnixListener::bind(&listener_path).unwrap();
+        poll.registry()
+            .register(&mut listener, Token(0), Interest::READABLE)
+            .unwrap();
+        assert_no_fd_leak("UnixListener (bind + drop)", |i| {
+            let path = socket_path("cycle");
+            let mut l = UnixListener::bind(&path).unwrap();
+            poll.registry()
+                .register(&mut l, Token(i), Interest::READABLE)
+                .unwrap();
+            drop(l);
+            std::fs::remove_file(&path).unwrap();
+        });
+        assert_no_fd_leak("UnixStream (pair, connect + accept)", |_| {
+            let (mut a, mut b) = UnixStream::pair().unwrap();
+            poll.registry().register(&mut a, Token(1), RW).unwrap();
+            poll.registry().register(&mut b, Token(2), RW).unwrap();
+            (&a).write_all(b"ping").unwrap();
+            let mut buf = [0u8; 4];
+            (&b).read_exact(&mut buf).unwrap();
+            drop(a);
+            drop(b);
+            let mut client = UnixStream::connect(&listener_path).unwrap();
+            poll.registry().register(&mut client, Token(3), RW).unwrap();
+            let deadline = Instant::now() + util::EXPECT_TIMEOUT;
+            let server = loop {
+                match listener.accept() {
+                    Ok((stream, _)) => break stream,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                        assert!(Instant::now() < deadline, "no connection to accept");
+                        poll_until(&mut poll, &mut events, |_| true);
+                    }
+                    Err(e) => panic!("accept: {e}"),
+                }
+            };
+            drop(server);
+            drop(client);
+        });
+        assert_no_fd_leak("UnixDatagram (pair, unbound, bind)", |i| {
+            let (mut a, mut b) = UnixDatagram::pair().unwrap();
+            poll.registry().register(&mut a, Token(1), RW).unwrap();
+            poll.registry().register(&mut b, Token(2), RW).unwrap();
+            a.send(b"x").unwrap();
+            let mut c = UnixDatagram::unbound().unwrap();
+            poll.registry().register(&mut c, Token(3), RW).unwrap();
+            let mut d = UnixDatagram::bind(&datagram_path).unwrap();
+            poll.registry().register(&mut d, Token(4), RW).unwrap();
+            if i % 2 == 0 {
+                poll.registry().deregister(&mut d).unwrap();
+            }
+            drop(d);
+            std::fs::remove_file(&datagram_path).unwrap();
+        });
+        drop(listener);
+        let _ = std::fs::remove_file(&listener_path);
+    });
+}
+
+#[test]
+fn pipes() {
+    run_isolated("pipes", || {
+        let poll = Poll::new().unwrap();
+        assert_no_fd_leak("unix::pipe", |i| {
+            let (mut sender, mut receiver) = pipe::new().unwrap();
+            poll.registry()
+                .register(&mut sender, Token(1), Interest::WRITABLE)
+                .unwrap();
+            poll.registry()
+                .register(&mut receiver, Token(2), Interest::READABLE)
+                .unwrap();
+            sender.write_all(b"x").unwrap();
+            if i % 2 == 0 {
+                // The receiver goes first: the sender then sees a broken pipe.
+                drop(receiver);
+                drop(sender);
+            } else {
+                drop(sender);
+                drop(receiver);
+            }
+        });
+    });
+}
+
+#[test]
+fn source_fd() {
+    run_isolated("source_fd", || {
+        let poll = Poll::new().unwrap();
+        assert_no_fd_leak(
+            "SourceFd (eventfd, registered, deregistered, closed)",
+            |i| {
+                let fd = util::eventfd();
+                let raw = fd.as_raw_fd();
+                poll.registry()
+                    .register(&mut SourceFd(&raw), Token(i), Interest::READABLE)
+                    .unwrap();
+                poll.registry()
+                    .reregister(&mut SourceFd(&raw), Token(i), RW)
+                    .unwrap();
+                poll.registry().deregister(&mut SourceFd(&raw)).unwrap();
+                drop(fd);
+            },
+        );
+    });
+}
+
+#[test]
+fn failing_bind_in_use() {
+    run_isolated("failing_bind_in_use", || {
+        let tcp = TcpListener::bind(localhost()).unwrap();
+        let tcp_addr = tcp.local_addr().unwrap();
+        let udp = UdpSocket::bind(localhost()).unwrap();
+        let udp_addr = udp.local_addr().unwrap();
+        let stream_path = socket_path("in-use-stream");
+        let datagram_path = socket_path("in-use-datagram");
+        let _unix = UnixListener::bind(&stream_path).unwrap();
+        let _unix_dgram = UnixDatagram::bind(&datagram_path).unwrap();
+        assert_no_fd_leak("bind to an address in use", |_| {
+            expect_kind(
+                TcpListener::bind(tcp_addr),
+                ErrorKind::AddrInUse,
+                "TcpListener",
+            );
+            expect_kind(UdpSocket::bind(udp_addr), ErrorKind::AddrInUse, "UdpSocket");
+            expect_kind(
+                UnixListener::bind(&stream_path),
+                ErrorKind::AddrInUse,
+                "UnixListener",
+            );
+            expect_kind(
+                UnixDatagram::bind(&datagram_path),
+                ErrorKind::AddrInUse,
+                "UnixDatagram",
+            );
+        });
+        let _ = std::fs::remove_file(&stream_path);
+        let _ = std::fs::remove_file(&datagram_path);
+    });
+}
+
+#[test]
+fn failing_connect_refused() {
+    run_isolated("failing_connect_refused", || {
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        // A port bound but not listening, without `SO_REUSEADDR`: no listener of another
+        // test can take it (they set `SO_REUSEADDR`, which both sockets would need), so a
+        // connection to it is always refused.
+        let reserved = rustix::net::socket(
+            rustix::net::AddressFamily::INET,
+            rustix::net::SocketType::STREAM,
+            None,
+        )
+        .unwrap();
+        rustix::net::bind(&reserved, &localhost()).unwrap();
+        let closed = match rustix::net::getsockname(&reserved).unwrap().try_into() {
+            Ok(addr) => addr,
+            Err(_) => panic!("getsockname: not an IPv4 address"),
+        };
+        // A Unix socket file with nothing listening behind it.
+        let stale_path = socket_path("stale");
+        drop(std::os::unix::net::UnixListener::bind(&stale_path).unwrap());
+        let missing_path = socket_path("missing");
+        assert_no_fd_leak("connect refused", |i| {
+            match TcpStream::connect(closed) {
+                Err(err) => assert_eq!(err.kind(), ErrorKind::ConnectionRefused),
+                Ok(mut stream) => {
+                    poll.registry().register(&mut stream, Token(i), RW).unwrap();
+                    poll_until(&mut poll, &mut events, |events| {
+                        events.iter().any(|e| e.token() == Token(i))
+                    });
+                    let err = stream.take_error().unwrap().expect("a connect error");
+                    assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+                }
+            }
+            expect_kind(
+                UnixStream::connect(&stale_path),
+                ErrorKind::ConnectionRefused,
+                "UnixStream to a stale socket",
+            );
+            expect_kind(
+                UnixStream::connect(&missing_path),
+                ErrorKind::NotFound,
+                "UnixStream to a missing path",
+            );
+        });
+        let _ = std::fs::remove_file(&stale_path);
+        drop(reserved);
+    });
+}
+
+#[test]
+fn failing_registrations() {
+    run_isolated("failing_registrations", || {
+        let poll = Poll::new().unwrap();
+        let other = Poll::new().unwrap();
+        let registry = poll.registry();
+        // A number certainly not open: past every fd this process has.
+        let closed_fd = {
+            let fd = util::eventfd();
+            let high: OwnedFd = rustix::io::fcntl_dupfd_cloexec(&fd, 900).unwrap();
+            high.as_raw_fd()
+        };
+        let file = std::fs::File::open(std::env::current_exe().unwrap()).unwrap();
+        let file_fd = file.as_raw_fd();
+        assert_no_fd_leak(
+            "register twice, (re|de)register unregistered, bad fds",
+            |i| {
+                let mut listener = TcpListener::bind(localhost()).unwrap();
+                expect_kind(
+                    registry.deregister(&mut listener),
+                    ErrorKind::NotFound,
+                    "deregister unregistered",
+                );
+                expect_kind(
+                    registry.reregister(&mut listener, Token(i), Interest::READABLE),
+                    ErrorKind::NotFound,
+                    "reregister unregistered",
+                );
+                registry
+                    .register(&mut listener, Token(i), Interest::READABLE)
+                    .unwrap();
+                expect_kind(
+                    registry.register(&mut listener, Token(i), Interest::READABLE),
+                    ErrorKind::AlreadyExists,
+                    "register twice",
+                );
+                // Registered with `poll`: debug builds refuse `other` (upstream's check); release
+                // builds on epoll let the kernel add it to the second epoll instance.
+                match other
+                    .registry()
+                    .register(&mut listener, Token(i), Interest::READABLE)
+                {
+                    Err(_) => {}
+                    Ok(()) => {
+                        if cfg!(debug_assertions) {
+                            panic!("registered with a second Poll");
+                        }
+                        other.registry().deregister(&mut listener).unwrap();
+                    }
+                }
+                registry.deregister(&mut listener).unwrap();
+
+                let (mut sender, receiver) = pipe::new().unwrap();
+                registry
+                    .register(&mut sender, Token(i), Interest::WRITABLE)
+                    .unwrap();
+                expect_kind(
+                    registry.register(&mut sender, Token(i), Interest::WRITABLE),
+                    ErrorKind::AlreadyExists,
+                    "pipe registered twice",
+                );
+                drop(receiver);
+
+                let fd = util::eventfd();
+                let raw = fd.as_raw_fd();
+                expect_kind(
+                    registry.deregister(&mut SourceFd(&raw)),
+                    ErrorKind::NotFound,
+                    "deregister an unregistered raw fd",
+                );
+                registry
+                    .register(&mut SourceFd(&raw), Token(i), Interest::READABLE)
+                    .unwrap();
+                expect_kind(
+                    registry.register(&mut SourceFd(&raw), Token(i), Interest::READABLE),
+                    ErrorKind::AlreadyExists,
+                    "raw fd registered twice",
+                );
+                registry.deregister(&mut SourceFd(&raw)).unwrap();
+                drop(fd);
+
+                let err = registry
+                    .register(&mut SourceFd(&closed_fd), Token(i), Interest::READABLE)
+                    .unwrap_err();
+                assert_eq!(err.raw_os_error(), Some(libc::EBADF), "closed fd: {err}");
+                let err = registry
+                    .register(&mut SourceFd(&file_fd), Token(i), Interest::READABLE)
+                    .unwrap_err();
+                assert_eq!(err.raw_os_error(), Some(libc::EPERM), "regular file: {err}");
+            },
+        );
+    });
+}

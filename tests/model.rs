@@ -1,0 +1,557 @@
+//! Model-based test: random sequences of open / close (so fd numbers get reused) / register /
+//! reregister / deregister / write / drain / wake / poll over pipes and Unix stream pairs,
+//! run against a `Poll` and against a model of what mio promises:
+//! - **no stale token**: an event carries the `Waker`'s token or the current token of a
+//!   registered source, never one of a registration that ended (deregistered, replaced by
+//!   `reregister`, or closed) before that `poll` began (every token is used once, so this is
+//!   exact);
+//! - **errors**: every call's result is what the model predicts: `Ok`, `AlreadyExists`
+//!   (register twice), `NotFound` (reregister / deregister unregistered), `EBADF` (a closed
+//!   fd), `EPERM` (a regular file);
+//! - **no readiness lost**: an event owed by the model comes within a bounded number of polls
+//!   (`Settle`, and at the end of every case). Owed: readable after (re)registering with data
+//!   pending, or after data arrives while the source is *armed* (nothing reported since it was
+//!   (re)registered or drained to `WouldBlock`); writable after (re)registering a stream end
+//!   (it never fills); the `Waker`'s token after a wake. This is the edge-triggered contract,
+//!   the same for both backends, with the poll(2) fallback's documented difference: a raw fd
+//!   (`SourceFd`) cannot report `WouldBlock` to the crate, so draining it does not re-arm it
+//!   there; only `reregister` does.
+//!
+//! Sources: mio's `pipe::Receiver` and `UnixStream` (their reads re-arm on both backends) and a
+//! raw pipe read end through `SourceFd` (closed only after deregistering, as its docs require,
+//! except on epoll, where closing a registered fd is also checked).
+//!
+//! 64 cases by default (CI); more from one command, e.g.
+//! `PROPTEST_CASES=5000 cargo test --release --all-features --test model`.
+#![cfg(all(feature = "os-poll", feature = "os-ext", feature = "net"))]
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use mio::event::Source;
+use mio::net::UnixStream;
+use mio::unix::{pipe, SourceFd};
+use mio::{Events, Interest, Poll, Token, Waker};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+const SLOTS: usize = 4;
+const WAKE: Token = Token(1 << 40);
+/// Polls a `Settle` may take before an owed event counts as lost.
+const SETTLE_POLLS: usize = 20;
+/// Data pending in one source is kept under this (no write ever blocks).
+const MAX_PENDING: usize = 16 * 1024;
+
+/// Whether raw fds are re-armed by draining them (epoll: yes; the poll(2) fallback: no).
+const RAW_DRAIN_REARMS: bool = !cfg!(mio_unsupported_force_poll_poll);
+/// Whether closing a registered raw fd ends its registration (epoll: yes; the poll(2)
+/// fallback: no, it reports the closed fd once as an error event: deregister first, as the
+/// `SourceFd` docs say).
+const RAW_CLOSE_DEREGISTERS: bool = !cfg!(mio_unsupported_force_poll_poll);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Pipe,
+    Stream,
+    RawPipe,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Dir {
+    R,
+    W,
+    Rw,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum BadCall {
+    Register,
+    Reregister,
+    Deregister,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Open(usize, Kind),
+    Close(usize),
+    Register(usize, Dir),
+    Reregister(usize, Dir),
+    Deregister(usize),
+    Write(usize, usize),
+    Drain(usize),
+    Wake,
+    Poll,
+    Settle,
+    ClosedFd(BadCall),
+    RegularFile,
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    let slot = 0..SLOTS;
+    let kind = prop_oneof![Just(Kind::Pipe), Just(Kind::Stream), Just(Kind::RawPipe)];
+    let dir = prop_oneof![Just(Dir::R), Just(Dir::W), Just(Dir::Rw)];
+    let bad = prop_oneof![
+        Just(BadCall::Register),
+        Just(BadCall::Reregister),
+        Just(BadCall::Deregister)
+    ];
+    prop_oneof![
+        3 => (slot.clone(), kind).prop_map(|(s, k)| Op::Open(s, k)),
+        2 => slot.clone().prop_map(Op::Close),
+        3 => (slot.clone(), dir.clone()).prop_map(|(s, d)| Op::Register(s, d)),
+        2 => (slot.clone(), dir).prop_map(|(s, d)| Op::Reregister(s, d)),
+        2 => slot.clone().prop_map(Op::Deregister),
+        3 => (slot.clone(), 1..2048usize).prop_map(|(s, n)| Op::Write(s, n)),
+        2 => slot.prop_map(Op::Drain),
+        1 => Just(Op::Wake),
+        3 => Just(Op::Poll),
+        1 => Just(Op::Settle),
+        1 => bad.prop_map(Op::ClosedFd),
+        1 => Just(Op::RegularFile),
+    ]
+}
+
+/// The registrable end and the end written to.
+enum Real {
+    Pipe(pipe::Receiver, pipe::Sender),
+    Stream(UnixStream, UnixStream),
+    Raw(OwnedFd, OwnedFd),
+}
+
+impl Real {
+    fn open(kind: Kind) -> Real {
+        match kind {
+            Kind::Pipe => {
+                let (sender, receiver) = pipe::new().unwrap();
+                Real::Pipe(receiver, sender)
+            }
+            Kind::Stream => {
+                let (a, b) = UnixStream::pair().unwrap();
+                Real::Stream(a, b)
+            }
+            Kind::RawPipe => {
+                use rustix::pipe::{pipe_with, PipeFlags};
+                let (r, w) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK).unwrap();
+                Real::Raw(r, w)
+            }
+        }
+    }
+
+    fn fd(&self) -> RawFd {
+        match self {
+            Real::Pipe(end, _) => end.as_raw_fd(),
+            Real::Stream(end, _) => end.as_raw_fd(),
+            Real::Raw(end, _) => end.as_raw_fd(),
+        }
+    }
+
+    /// Calls `f` with the end as a `Source`.
+    fn with_source<R>(&mut self, f: impl FnOnce(&mut dyn Source) -> R) -> R {
+        match self {
+            Real::Pipe(end, _) => f(end),
+            Real::Stream(end, _) => f(end),
+            Real::Raw(end, _) => f(&mut SourceFd(&end.as_raw_fd())),
+        }
+    }
+
+    fn write_peer(&mut self, data: &[u8]) {
+        let written = match self {
+            Real::Pipe(_, peer) => peer.write(data),
+            Real::Stream(_, peer) => peer.write(data),
+            Real::Raw(_, peer) => rustix::io::write(&*peer, data).map_err(io::Error::from),
+        };
+        assert_eq!(
+            written.expect("write to the peer"),
+            data.len(),
+            "short write"
+        );
+    }
+
+    /// Reads until `WouldBlock`; returns the bytes read.
+    fn drain(&mut self) -> usize {
+        let mut buf = [0u8; 4096];
+        let mut total = 0;
+        for _ in 0..1000 {
+            let read = match self {
+                Real::Pipe(end, _) => end.read(&mut buf),
+                Real::Stream(end, _) => end.read(&mut buf),
+                Real::Raw(end, _) => rustix::io::read(&*end, &mut buf).map_err(io::Error::from),
+            };
+            match read {
+                Ok(0) => panic!("end of file on an open pair"),
+                Ok(n) => total += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return total,
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+        panic!("drain did not reach WouldBlock");
+    }
+}
+
+/// The model of one slot.
+#[derive(Clone, Debug, Default)]
+struct Model {
+    kind: Option<Kind>,
+    reg: Option<(Token, Interest)>,
+    pending: usize,
+    /// Nothing readable was reported since (re)registration or the last drain.
+    armed_read: bool,
+    owed_read: bool,
+    owed_write: bool,
+}
+
+struct Harness {
+    poll: Poll,
+    events: Events,
+    waker: Waker,
+    real: Vec<Option<Real>>,
+    model: Vec<Model>,
+    owed_wake: bool,
+    next_token: usize,
+    closed_fd: RawFd,
+    file: std::fs::File,
+    /// fd numbers of closed ends, to count reuse.
+    closed_numbers: Vec<RawFd>,
+    stats: Stats,
+}
+
+#[derive(Default, Debug)]
+struct Stats {
+    ops: u64,
+    polls: u64,
+    events: u64,
+    fd_reuses: u64,
+    owed_checked: u64,
+}
+
+static TOTAL_OPS: AtomicU64 = AtomicU64::new(0);
+static TOTAL_EVENTS: AtomicU64 = AtomicU64::new(0);
+static TOTAL_REUSES: AtomicU64 = AtomicU64::new(0);
+static TOTAL_OWED: AtomicU64 = AtomicU64::new(0);
+
+fn interest(kind: Kind, dir: Dir) -> Interest {
+    match (kind, dir) {
+        // Pipe read ends are only ever readable.
+        (Kind::Pipe | Kind::RawPipe, _) | (Kind::Stream, Dir::R) => Interest::READABLE,
+        (Kind::Stream, Dir::W) => Interest::WRITABLE,
+        (Kind::Stream, Dir::Rw) => Interest::READABLE | Interest::WRITABLE,
+    }
+}
+
+fn expect_err(result: io::Result<()>, kind: ErrorKind, what: &str) -> Result<(), String> {
+    match result {
+        Err(e) if e.kind() == kind => Ok(()),
+        other => Err(format!("{what}: expected {kind:?}, got {other:?}")),
+    }
+}
+
+fn expect_errno(result: io::Result<()>, errno: i32, what: &str) -> Result<(), String> {
+    match result {
+        Err(e) if e.raw_os_error() == Some(errno) => Ok(()),
+        other => Err(format!("{what}: expected errno {errno}, got {other:?}")),
+    }
+}
+
+impl Harness {
+    fn new(closed_fd: RawFd) -> Harness {
+        let poll = Poll::new().unwrap();
+        let waker = Waker::new(poll.registry(), WAKE).unwrap();
+        Harness {
+            poll,
+            events: Events::with_capacity(64),
+            waker,
+            real: (0..SLOTS).map(|_| None).collect(),
+            model: vec![Model::default(); SLOTS],
+            owed_wake: false,
+            next_token: 0,
+            closed_fd,
+            file: std::fs::File::open(std::env::current_exe().unwrap()).unwrap(),
+            closed_numbers: Vec::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    fn token(&mut self) -> Token {
+        self.next_token += 1;
+        Token(self.next_token)
+    }
+
+    fn apply(&mut self, op: &Op) -> Result<(), String> {
+        self.stats.ops += 1;
+        match *op {
+            Op::Open(s, kind) => {
+                if self.real[s].is_none() {
+                    let real = Real::open(kind);
+                    if self.closed_numbers.contains(&real.fd()) {
+                        self.stats.fd_reuses += 1;
+                    }
+                    self.real[s] = Some(real);
+                    self.model[s] = Model {
+                        kind: Some(kind),
+                        ..Model::default()
+                    };
+                }
+            }
+            Op::Close(s) => {
+                if let Some(mut real) = self.real[s].take() {
+                    let m = &self.model[s];
+                    if m.kind == Some(Kind::RawPipe) && m.reg.is_some() && !RAW_CLOSE_DEREGISTERS {
+                        // poll(2) cannot see a raw fd close: deregister first, as documented.
+                        let registry = self.poll.registry();
+                        real.with_source(|src| registry.deregister(src))
+                            .map_err(|e| format!("deregister before close: {e}"))?;
+                    }
+                    self.closed_numbers.push(real.fd());
+                    drop(real);
+                    self.model[s] = Model::default();
+                }
+            }
+            Op::Register(s, dir) => {
+                let Some(kind) = self.model[s].kind else {
+                    return Ok(());
+                };
+                let token = self.token();
+                let interests = interest(kind, dir);
+                let registry = self.poll.registry();
+                let real = self.real[s].as_mut().unwrap();
+                let result = real.with_source(|src| registry.register(src, token, interests));
+                let m = &mut self.model[s];
+                if m.reg.is_some() {
+                    expect_err(result, ErrorKind::AlreadyExists, "register twice")?;
+                } else {
+                    result.map_err(|e| format!("register: {e}"))?;
+                    registered(m, token, interests);
+                }
+            }
+            Op::Reregister(s, dir) => {
+                let Some(kind) = self.model[s].kind else {
+                    return Ok(());
+                };
+                let token = self.token();
+                let interests = interest(kind, dir);
+                let registry = self.poll.registry();
+                let real = self.real[s].as_mut().unwrap();
+                let result = real.with_source(|src| registry.reregister(src, token, interests));
+                let m = &mut self.model[s];
+                if m.reg.is_some() {
+                    result.map_err(|e| format!("reregister: {e}"))?;
+                    registered(m, token, interests);
+                } else {
+                    expect_err(result, ErrorKind::NotFound, "reregister unregistered")?;
+                }
+            }
+            Op::Deregister(s) => {
+                if self.model[s].kind.is_none() {
+                    return Ok(());
+                }
+                let registry = self.poll.registry();
+                let real = self.real[s].as_mut().unwrap();
+                let result = real.with_source(|src| registry.deregister(src));
+                let m = &mut self.model[s];
+                if m.reg.is_some() {
+                    result.map_err(|e| format!("deregister: {e}"))?;
+                    m.reg = None;
+                    m.owed_read = false;
+                    m.owed_write = false;
+                } else {
+                    expect_err(result, ErrorKind::NotFound, "deregister unregistered")?;
+                }
+            }
+            Op::Write(s, n) => {
+                if self.model[s].kind.is_none() || self.model[s].pending + n > MAX_PENDING {
+                    return Ok(());
+                }
+                let data = vec![0x5a; n];
+                self.real[s].as_mut().unwrap().write_peer(&data);
+                let m = &mut self.model[s];
+                m.pending += n;
+                if matches!(m.reg, Some((_, i)) if i.is_readable()) && m.armed_read {
+                    m.owed_read = true;
+                }
+            }
+            Op::Drain(s) => {
+                let Some(kind) = self.model[s].kind else {
+                    return Ok(());
+                };
+                let got = self.real[s].as_mut().unwrap().drain();
+                let m = &mut self.model[s];
+                if got != m.pending {
+                    return Err(format!("drained {got} bytes, {} were pending", m.pending));
+                }
+                m.pending = 0;
+                m.owed_read = false;
+                if kind != Kind::RawPipe || RAW_DRAIN_REARMS {
+                    m.armed_read = true;
+                }
+            }
+            Op::Wake => {
+                self.waker.wake().map_err(|e| format!("wake: {e}"))?;
+                self.owed_wake = true;
+            }
+            Op::Poll => {
+                self.poll_once(Duration::ZERO)?;
+            }
+            Op::Settle => self.settle()?,
+            Op::ClosedFd(call) => {
+                let registry = self.poll.registry();
+                let mut src = SourceFd(&self.closed_fd);
+                let result = match call {
+                    BadCall::Register => registry.register(&mut src, WAKE, Interest::READABLE),
+                    BadCall::Reregister => registry.reregister(&mut src, WAKE, Interest::READABLE),
+                    BadCall::Deregister => registry.deregister(&mut src),
+                };
+                expect_errno(result, libc::EBADF, &format!("{call:?} a closed fd"))?;
+            }
+            Op::RegularFile => {
+                let fd = self.file.as_raw_fd();
+                let result =
+                    self.poll
+                        .registry()
+                        .register(&mut SourceFd(&fd), WAKE, Interest::READABLE);
+                expect_errno(result, libc::EPERM, "register a regular file")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One poll; checks every event against the model and updates what is owed.
+    fn poll_once(&mut self, timeout: Duration) -> Result<(), String> {
+        self.stats.polls += 1;
+        match self.poll.poll(&mut self.events, Some(timeout)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => return Ok(()),
+            Err(e) => return Err(format!("poll: {e}")),
+        }
+        for event in self.events.iter() {
+            self.stats.events += 1;
+            let token = event.token();
+            if token == WAKE {
+                self.owed_wake = false;
+                continue;
+            }
+            let Some(m) = self
+                .model
+                .iter_mut()
+                .find(|m| matches!(m.reg, Some((t, _)) if t == token))
+            else {
+                return Err(format!(
+                    "stale event: {event:?} carries a token no source is registered with"
+                ));
+            };
+            if event.is_readable() {
+                m.owed_read = false;
+                m.armed_read = false;
+            }
+            if event.is_writable() {
+                m.owed_write = false;
+            }
+        }
+        Ok(())
+    }
+
+    fn owed(&self) -> Vec<String> {
+        let mut owed = Vec::new();
+        if self.owed_wake {
+            owed.push("the waker".to_string());
+        }
+        for (s, m) in self.model.iter().enumerate() {
+            if m.owed_read {
+                owed.push(format!("readable for slot {s} {m:?}"));
+            }
+            if m.owed_write {
+                owed.push(format!("writable for slot {s} {m:?}"));
+            }
+        }
+        owed
+    }
+
+    /// Polls until nothing is owed, at most `SETTLE_POLLS` times.
+    fn settle(&mut self) -> Result<(), String> {
+        if !self.owed().is_empty() {
+            self.stats.owed_checked += 1;
+        }
+        for _ in 0..SETTLE_POLLS {
+            if self.owed().is_empty() {
+                return Ok(());
+            }
+            self.poll_once(Duration::from_millis(50))?;
+        }
+        let owed = self.owed();
+        if owed.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "readiness lost after {SETTLE_POLLS} polls: {owed:?}"
+            ))
+        }
+    }
+}
+
+/// The model after a successful register or reregister: a fresh registration.
+fn registered(m: &mut Model, token: Token, interests: Interest) {
+    m.reg = Some((token, interests));
+    m.armed_read = true;
+    m.owed_read = interests.is_readable() && m.pending > 0;
+    m.owed_write = interests.is_writable();
+}
+
+fn run_case(ops: &[Op], closed_fd: RawFd) -> Result<(), TestCaseError> {
+    let mut h = Harness::new(closed_fd);
+    for (i, op) in ops.iter().enumerate() {
+        h.apply(op)
+            .map_err(|e| TestCaseError::fail(format!("op {i} {op:?}: {e}")))?;
+    }
+    h.settle()
+        .map_err(|e| TestCaseError::fail(format!("at the end: {e}")))?;
+    TOTAL_OPS.fetch_add(h.stats.ops, Ordering::Relaxed);
+    TOTAL_EVENTS.fetch_add(h.stats.events, Ordering::Relaxed);
+    TOTAL_REUSES.fetch_add(h.stats.fd_reuses, Ordering::Relaxed);
+    TOTAL_OWED.fetch_add(h.stats.owed_checked, Ordering::Relaxed);
+    Ok(())
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+#[test]
+fn poll_matches_the_model() {
+    // A number certainly not open: above every fd this process has (fds are allocated lowest
+    // first, and nothing here opens 4000 at once).
+    let closed_fd = {
+        let (r, _w) = rustix::pipe::pipe().unwrap();
+        let fd = rustix::io::fcntl_dupfd_cloexec(&r, 4000).unwrap();
+        fd.as_raw_fd()
+    };
+    let config = Config {
+        cases: cases(),
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let cases = config.cases;
+    let mut runner = TestRunner::new(config);
+    let result = runner.run(&proptest::collection::vec(op_strategy(), 1..80), |ops| {
+        run_case(&ops, closed_fd)
+    });
+    println!(
+        "model: {cases} cases, {} ops, {} events, {} fd numbers reused, {} settles with owed \
+         events (backend: {})",
+        TOTAL_OPS.load(Ordering::Relaxed),
+        TOTAL_EVENTS.load(Ordering::Relaxed),
+        TOTAL_REUSES.load(Ordering::Relaxed),
+        TOTAL_OWED.load(Ordering::Relaxed),
+        if cfg!(mio_unsupported_force_poll_poll) {
+            "poll(2)"
+        } else {
+            "epoll"
+        }
+    );
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
