@@ -94,16 +94,17 @@ impl Event {
         sys::event::is_priority(&self.inner)
     }
 
-    /// BSD `EVFILT_AIO` completion; always `false` on Linux.
+    /// BSD `EVFILT_AIO` completion; always `false` here (no backend of this crate is kqueue).
     #[inline]
     pub fn is_aio(&self) -> bool {
-        sys::event::is_aio(&self.inner)
+        false
     }
 
-    /// FreeBSD `EVFILT_LIO` completion; always `false` on Linux.
+    /// FreeBSD `EVFILT_LIO` completion; always `false` here (no backend of this crate is
+    /// kqueue).
     #[inline]
     pub fn is_lio(&self) -> bool {
-        sys::event::is_lio(&self.inner)
+        false
     }
 
     /// Views a selector event as an [`Event`].

@@ -288,16 +288,6 @@ pub(crate) mod event {
         flags(event).contains(EventFlags::PRI)
     }
 
-    #[inline]
-    pub(crate) fn is_aio(_: &Event) -> bool {
-        false
-    }
-
-    #[inline]
-    pub(crate) fn is_lio(_: &Event) -> bool {
-        false
-    }
-
     /// The `{:#?}` details of an event: the raw `epoll_event`. Not a stable format.
     pub(crate) struct Details<'a>(pub(crate) &'a Event);
 

@@ -743,16 +743,6 @@ pub(crate) mod event {
         event.flags.contains(PollFlags::PRI)
     }
 
-    #[inline]
-    pub(crate) fn is_aio(_: &Event) -> bool {
-        false
-    }
-
-    #[inline]
-    pub(crate) fn is_lio(_: &Event) -> bool {
-        false
-    }
-
     /// The `{:#?}` details of an event: the token and `revents`. Not a stable format.
     pub(crate) struct Details<'a>(pub(crate) &'a Event);
 

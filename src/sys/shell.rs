@@ -148,14 +148,6 @@ pub(crate) mod event {
         os_required!()
     }
 
-    pub(crate) fn is_aio(_: &Event) -> bool {
-        os_required!()
-    }
-
-    pub(crate) fn is_lio(_: &Event) -> bool {
-        os_required!()
-    }
-
     pub(crate) struct Details<'a>(pub(crate) &'a Event);
 
     impl fmt::Debug for Details<'_> {
