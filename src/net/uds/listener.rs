@@ -93,7 +93,9 @@ impl UnixListener {
     /// Accepts a pending connection (`accept4`, non-blocking and close-on-exec). Call it until
     /// it returns `WouldBlock` after each readable event.
     ///
-    /// The peer's address is usually unnamed: clients rarely bind.
+    /// The peer's address is usually unnamed: clients rarely bind. A peer bound to a path or
+    /// (on Linux) an abstract name is reported with it; upstream mio 1.2.5 reports an abstract
+    /// peer as unnamed.
     pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         self.inner
             .do_read(|listener| sys::net::unix_accept(listener))
