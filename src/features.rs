@@ -38,10 +38,14 @@
 //!
 //! What differs:
 //! - `Poll` and `Registry` have no `AsRawFd`/`AsFd`: there is no selector fd.
-//! - A raw fd registered through [`SourceFd`](crate::unix::SourceFd) is reported once per
-//!   readiness and then stays quiet until it is re-registered, because no `WouldBlock` of its
-//!   own I/O can reach the selector. An fd closed while still registered is reported once as
-//!   an error event (the kernel's `POLLNVAL`) and then forgotten; epoll forgets it silently.
+//! - A raw fd registered through [`SourceFd`](crate::unix::SourceFd) does its I/O outside
+//!   this crate, so no `WouldBlock` can re-arm it. Instead, each `poll` first checks (one
+//!   non-blocking poll(2)) whether its reported readiness is gone: if so it is watched again
+//!   at once; if it is still there (not drained, or drained and refilled in between) it is
+//!   reported again after a back-off of 1 ms, doubling up to 128 ms. So readiness is never
+//!   lost, and an fd nobody drains costs a spurious event per back-off period, not a spinning
+//!   loop. An fd closed while still registered is reported once as an error event (the
+//!   kernel's `POLLNVAL`) and then forgotten; epoll forgets it silently.
 //! - A source is registered with one `Poll` at a time (`AlreadyExists` otherwise).
 //! - The `Waker` has no fd of its own: it is folded into the selector.
 //!

@@ -157,6 +157,9 @@ fn capacity_zero_is_invalid_input() {
 }
 
 /// Capacity 2 and 5 ready sources: all five come over three calls, none twice.
+// poll(2) fallback: undrained raw fds are reported again after a back-off (see
+// `raw_fd_edges_are_sampled` below), so "none twice" only holds on epoll.
+#[cfg(not(mio_unsupported_force_poll_poll))]
 #[test]
 fn small_capacity_batches_without_loss_or_duplicates() {
     let mut poll = Poll::new().unwrap();
@@ -185,8 +188,9 @@ fn small_capacity_batches_without_loss_or_duplicates() {
 }
 
 // With the poll(2) fallback a raw fd (`SourceFd`) cannot be re-armed by a `WouldBlock` (no
-// operation goes through mio): its readiness is reported once until it is re-registered, as
-// upstream's poll(2) backend does. mio's own types re-arm; see tests/pipe.rs and tests/net_*.
+// operation goes through mio): it is sampled instead, and a readiness nobody drained is
+// reported again after a back-off, so "no second event without draining" only holds on epoll.
+// mio's own types re-arm exactly; see tests/pipe.rs and tests/net_*.
 #[cfg(not(mio_unsupported_force_poll_poll))]
 #[test]
 fn edge_triggered_socket() {
@@ -222,8 +226,9 @@ fn edge_triggered_socket() {
 }
 
 // With the poll(2) fallback a raw fd (`SourceFd`) cannot be re-armed by a `WouldBlock` (no
-// operation goes through mio): its readiness is reported once until it is re-registered, as
-// upstream's poll(2) backend does. mio's own types re-arm; see tests/pipe.rs and tests/net_*.
+// operation goes through mio): it is sampled instead, and a readiness nobody drained is
+// reported again after a back-off, so "no second event without draining" only holds on epoll.
+// mio's own types re-arm exactly; see tests/pipe.rs and tests/net_*.
 #[cfg(not(mio_unsupported_force_poll_poll))]
 #[test]
 fn edge_triggered_eventfd() {
@@ -249,8 +254,9 @@ fn edge_triggered_eventfd() {
 }
 
 // With the poll(2) fallback a raw fd (`SourceFd`) cannot be re-armed by a `WouldBlock` (no
-// operation goes through mio): its readiness is reported once until it is re-registered, as
-// upstream's poll(2) backend does. mio's own types re-arm; see tests/pipe.rs and tests/net_*.
+// operation goes through mio): it is sampled instead, and a readiness nobody drained is
+// reported again after a back-off, so "no second event without draining" only holds on epoll.
+// mio's own types re-arm exactly; see tests/pipe.rs and tests/net_*.
 #[cfg(not(mio_unsupported_force_poll_poll))]
 #[test]
 fn writable_rearms_after_would_block() {
@@ -497,4 +503,27 @@ fn dropping_poll_leaves_sources_open_and_clones_working() {
         .unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
     registry.deregister(&mut SourceFd(&a.as_raw_fd())).unwrap();
+}
+
+/// poll(2) fallback: a raw fd (what tokio's `AsyncFd` registers) that was drained after its
+/// event is reported again when new data arrives, although no `WouldBlock` went through mio.
+#[cfg(mio_unsupported_force_poll_poll)]
+#[test]
+fn raw_fd_edges_are_sampled() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut a, mut b) = util::unix_pair();
+    poll.registry()
+        .register(&mut SourceFd(&a.as_raw_fd()), Token(7), Interest::READABLE)
+        .unwrap();
+    for round in 0..3 {
+        b.write_all(b"data").unwrap();
+        expect_event(&mut poll, &mut events, Token(7));
+        drain(&mut a);
+        // Drained: the next poll samples it, sees it not ready, and watches it again.
+        expect_no_events(&mut poll, &mut events);
+        assert!(round < 3);
+    }
+    b.write_all(b"more").unwrap();
+    expect_event(&mut poll, &mut events, Token(7));
 }

@@ -12,6 +12,7 @@
 //!   reported. A reported readiness is disarmed; it is armed again when an operation on the
 //!   source returns `WouldBlock` (`IoSourceState::do_io`), by `reregister`, or never (hang-up
 //!   and error are final until the source is re-registered). Only armed fds are polled.
+//!   Raw fds (`SourceFd`), whose I/O mio never sees, are sampled instead (`Selector::sample`).
 //! - **The snapshot** (`Selector::snapshot`, owned by the `Poll`): the `pollfd` array handed
 //!   to the kernel and the (fd, generation) of each slot. It is rebuilt from the table only
 //!   when the table changed (`Shared::dirty`), reusing its allocation: no allocation and no
@@ -143,6 +144,13 @@ struct Entry {
     /// even a fully disarmed entry stays in the poll set (asking for nothing), because poll(2)
     /// reports `POLLHUP`/`POLLERR` whatever it is asked.
     closed: bool,
+    /// Registered as a raw fd (`SourceFd`): its I/O never goes through `do_io`, so no
+    /// `WouldBlock` can re-arm it. `select` samples it instead (see `Selector::sample`).
+    raw: bool,
+    /// Raw fds: a readiness still present this long after it was reported is reported again
+    /// (doubling up to `MAX_BACKOFF`), and when it is.
+    backoff: Duration,
+    retry_at: Option<Instant>,
     /// Index in `Table::registered`.
     pos: usize,
 }
@@ -153,8 +161,16 @@ const VACANT: Entry = Entry {
     interests: 0,
     armed: 0,
     closed: false,
+    raw: false,
+    backoff: MIN_BACKOFF,
+    retry_at: None,
     pos: 0,
 };
+
+/// Re-reporting a raw fd's readiness that nobody drained: first after this long...
+const MIN_BACKOFF: Duration = Duration::from_millis(1);
+/// ...then after twice as long each time, up to this.
+const MAX_BACKOFF: Duration = Duration::from_millis(128);
 
 struct Table {
     /// Indexed by fd number; grows to the largest fd registered.
@@ -216,7 +232,13 @@ impl Shared {
         Ok(())
     }
 
-    fn register(&self, fd: RawFd, token: Token, interests: Interest) -> io::Result<u64> {
+    fn register(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interests: Interest,
+        raw: bool,
+    ) -> io::Result<u64> {
         check_pollable(fd)?;
         let generation = {
             let mut table = self.lock();
@@ -238,6 +260,9 @@ impl Shared {
                 interests: bits,
                 armed: bits,
                 closed: false,
+                raw,
+                backoff: MIN_BACKOFF,
+                retry_at: None,
                 pos,
             };
             generation
@@ -256,6 +281,8 @@ impl Shared {
             // As epoll's EPOLL_CTL_MOD: a new registration, so readiness is reported afresh.
             entry.armed = bits;
             entry.closed = false;
+            entry.backoff = MIN_BACKOFF;
+            entry.retry_at = None;
         }
         self.changed()
     }
@@ -318,6 +345,10 @@ struct Snapshot {
     fds: Vec<PollFd<'static>>,
     /// (fd, generation) of each slot; slot 0's is unused.
     keys: Vec<(RawFd, u64)>,
+    /// Raw fds with disarmed interests, asking for those: polled without waiting at the start
+    /// of each `select` to learn whether they were drained.
+    samples: Vec<PollFd<'static>>,
+    sample_keys: Vec<(RawFd, u64)>,
 }
 
 /// Borrows an fd number for a `pollfd` slot.
@@ -363,6 +394,8 @@ impl Selector {
             snapshot: Snapshot {
                 fds: Vec::new(),
                 keys: Vec::new(),
+                samples: Vec::new(),
+                sample_keys: Vec::new(),
             },
         };
         // Allocate the snapshot now, so that polls never allocate while nothing changes.
@@ -378,6 +411,8 @@ impl Selector {
             snapshot: Snapshot {
                 fds: Vec::new(),
                 keys: Vec::new(),
+                samples: Vec::new(),
+                sample_keys: Vec::new(),
             },
         })
     }
@@ -389,6 +424,8 @@ impl Selector {
         let snapshot = &mut self.snapshot;
         snapshot.fds.clear();
         snapshot.keys.clear();
+        snapshot.samples.clear();
+        snapshot.sample_keys.clear();
         snapshot.fds.push(poll_fd(notifier, PollFlags::IN));
         snapshot.keys.push((notifier, 0));
         for &fd in &table.registered {
@@ -396,6 +433,11 @@ impl Selector {
             if entry.armed != 0 || !entry.closed {
                 snapshot.fds.push(poll_fd(fd, poll_flags(entry.armed)));
                 snapshot.keys.push((fd, entry.generation));
+            }
+            let disarmed = entry.interests & !entry.armed;
+            if entry.raw && !entry.closed && disarmed != 0 {
+                snapshot.samples.push(poll_fd(fd, poll_flags(disarmed)));
+                snapshot.sample_keys.push((fd, entry.generation));
             }
         }
     }
@@ -422,10 +464,25 @@ impl Selector {
             if self.shared.dirty.swap(false, Ordering::SeqCst) {
                 self.refresh();
             }
-            let ts = super::timeout_timespec(timeout);
+            let mut wait = timeout;
+            let mut capped = false;
+            if !self.snapshot.samples.is_empty() {
+                let retry_at = self.sample()?;
+                self.refresh();
+                if let Some(retry_at) = retry_at {
+                    // Wake up in time to re-report a raw fd's undrained readiness.
+                    let until = retry_at.saturating_duration_since(Instant::now());
+                    if wait.map_or(true, |w| until < w) {
+                        wait = Some(until);
+                        capped = true;
+                    }
+                }
+            }
+            let ts = super::timeout_timespec(wait);
             let res = rustix::event::poll(&mut self.snapshot.fds, ts.as_ref());
             self.shared.polling.store(false, Ordering::SeqCst);
             match res {
+                Ok(0) if capped => {}
                 Ok(0) => return Ok(()),
                 Ok(_) => {}
                 Err(Errno::AGAIN) => continue,
@@ -444,6 +501,51 @@ impl Selector {
                 timeout = Some(left);
             }
         }
+    }
+
+    /// Raw fds (`SourceFd`) get edge semantics by sampling, since their `WouldBlock` is never
+    /// seen: a poll(2) that does not wait, over their disarmed interests. An interest no longer
+    /// ready was drained: armed again, so the next readiness is reported. One still ready is
+    /// re-armed (reported again) once its back-off has passed, the back-off doubling, because
+    /// it may have been drained and refilled between two samples: a late event rather than a
+    /// lost one, and an fd nobody drains costs one event per back-off, not a spinning loop.
+    ///
+    /// Returns the earliest re-report still to come, if any. The caller rebuilds the snapshot.
+    fn sample(&mut self) -> io::Result<Option<Instant>> {
+        let zero = rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        match rustix::event::poll(&mut self.snapshot.samples, Some(&zero)) {
+            Ok(_) | Err(Errno::AGAIN) => {}
+            Err(err) => return Err(err.into()),
+        }
+        let now = Instant::now();
+        let mut next = None;
+        let mut table = self.shared.lock();
+        for (slot, &(fd, generation)) in self.snapshot.samples.iter().zip(&self.snapshot.sample_keys) {
+            let entry = match table.get_mut(fd) {
+                Some(entry) if entry.generation == generation => entry,
+                _ => continue,
+            };
+            let disarmed = entry.interests & !entry.armed;
+            let still = reported_bits(slot.revents()) & disarmed;
+            if still != disarmed {
+                // Drained: watch for the next readiness right away.
+                entry.armed |= disarmed & !still;
+                entry.backoff = MIN_BACKOFF;
+            }
+            if still != 0 {
+                match entry.retry_at {
+                    Some(at) if at > now => next = Some(next.map_or(at, |n: Instant| n.min(at))),
+                    _ => {
+                        entry.armed |= still;
+                        entry.backoff = (entry.backoff * 2).min(MAX_BACKOFF);
+                    }
+                }
+            }
+        }
+        Ok(next)
     }
 
     /// Turns the `revents` of the last poll into events, disarming what they report.
@@ -470,6 +572,7 @@ impl Selector {
         }
         let mut table = shared.lock();
         let mut changed = false;
+        let mut now = None;
         for (slot, &(fd, generation)) in self.snapshot.fds[1..].iter().zip(&self.snapshot.keys[1..])
         {
             let revents = slot.revents();
@@ -497,6 +600,10 @@ impl Selector {
             });
             entry.armed &= !reported_bits(revents);
             entry.closed |= revents.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL);
+            if entry.raw {
+                let now = *now.get_or_insert_with(Instant::now);
+                entry.retry_at = Some(now + entry.backoff);
+            }
             changed = true;
             if revents.contains(PollFlags::NVAL) {
                 // Closed without being deregistered: forget it, so the number can be reused.
@@ -514,7 +621,7 @@ impl Selector {
     // `SourceFd` (os-ext) registers through these; the I/O types go to `Shared` directly.
     #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
     pub(crate) fn register(&self, fd: RawFd, token: Token, interests: Interest) -> io::Result<()> {
-        self.shared.register(fd, token, interests).map(|_| ())
+        self.shared.register(fd, token, interests, true).map(|_| ())
     }
 
     #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
@@ -646,7 +753,7 @@ impl IoSourceState {
             // One registration per source with this backend (the state lives here).
             return Err(os_error(Errno::EXIST));
         }
-        let generation = selector.shared.register(fd, token, interests)?;
+        let generation = selector.shared.register(fd, token, interests, false)?;
         self.registration = Some(Registration {
             shared: Arc::clone(&selector.shared),
             fd,
