@@ -427,18 +427,7 @@ fn closed_fd() -> RawFd {
 fn closed_fd_is_ebadf() {
     let poll = Poll::new().unwrap();
     let fd = closed_fd();
-    let err = poll
-        .registry()
-        .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
-        .unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(9), "{err}");
-    let err = poll
-        .registry()
-        .reregister(&mut SourceFd(&fd), Token(0), Interest::READABLE)
-        .unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(9), "{err}");
-    let err = poll.registry().deregister(&mut SourceFd(&fd)).unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(9), "{err}");
+    assert_all_ebadf(&poll, fd);
 }
 
 #[test]
@@ -459,25 +448,24 @@ fn deregister_after_close_is_ebadf() {
 fn minus_one_is_ebadf_not_a_panic() {
     let poll = Poll::new().unwrap();
     let fd: RawFd = -1;
-    let err = poll
-        .registry()
-        .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
-        .unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(9), "{err}");
-    let err = poll
-        .registry()
-        .reregister(&mut SourceFd(&fd), Token(0), Interest::READABLE)
-        .unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(9), "{err}");
-    let err = poll.registry().deregister(&mut SourceFd(&fd)).unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(9), "{err}");
+    assert_all_ebadf(&poll, fd);
     // Other negative numbers too.
-    let fd: RawFd = i32::MIN;
-    let err = poll
-        .registry()
-        .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
-        .unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(9), "{err}");
+    assert_all_ebadf(&poll, i32::MIN);
+}
+
+/// register, reregister and deregister of `fd` through `SourceFd` each fail with `EBADF`.
+#[track_caller]
+fn assert_all_ebadf(poll: &Poll, fd: RawFd) {
+    let registry = poll.registry();
+    let results = [
+        registry.register(&mut SourceFd(&fd), Token(0), Interest::READABLE),
+        registry.reregister(&mut SourceFd(&fd), Token(0), Interest::READABLE),
+        registry.deregister(&mut SourceFd(&fd)),
+    ];
+    for result in results {
+        let err = result.unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(9), "{err}");
+    }
 }
 
 #[test]
