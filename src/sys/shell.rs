@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
@@ -34,25 +35,27 @@ impl Selector {
         os_required!()
     }
 
-    pub(crate) fn register(&self, _: RawFd, _: Token, _: Interest) -> io::Result<()> {
+    pub(crate) fn register<R>(&self, _: R, _: Token, _: Interest) -> io::Result<()> {
         os_required!()
     }
 
-    pub(crate) fn reregister(&self, _: RawFd, _: Token, _: Interest) -> io::Result<()> {
+    pub(crate) fn reregister<R>(&self, _: R, _: Token, _: Interest) -> io::Result<()> {
         os_required!()
     }
 
-    pub(crate) fn deregister(&self, _: RawFd) -> io::Result<()> {
+    pub(crate) fn deregister<R>(&self, _: R) -> io::Result<()> {
         os_required!()
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for Selector {
     fn as_raw_fd(&self) -> RawFd {
         os_required!()
     }
 }
 
+#[cfg(unix)]
 impl AsFd for Selector {
     fn as_fd(&self) -> BorrowedFd<'_> {
         os_required!()
@@ -89,27 +92,27 @@ impl IoSourceState {
         os_required!()
     }
 
-    pub(crate) fn register(
+    pub(crate) fn register<R>(
         &mut self,
         _: &Selector,
         _: Token,
         _: Interest,
-        _: RawFd,
+        _: R,
     ) -> io::Result<()> {
         os_required!()
     }
 
-    pub(crate) fn reregister(
+    pub(crate) fn reregister<R>(
         &mut self,
         _: &Selector,
         _: Token,
         _: Interest,
-        _: RawFd,
+        _: R,
     ) -> io::Result<()> {
         os_required!()
     }
 
-    pub(crate) fn deregister(&mut self, _: &Selector, _: RawFd) -> io::Result<()> {
+    pub(crate) fn deregister<R>(&mut self, _: &Selector, _: R) -> io::Result<()> {
         os_required!()
     }
 }

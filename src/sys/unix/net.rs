@@ -26,7 +26,7 @@ const FLAGS: SocketFlags = SocketFlags::NONBLOCK.union(SocketFlags::CLOEXEC);
 ///
 /// See [socket(2)](https://man7.org/linux/man-pages/man2/socket.2.html).
 fn socket(domain: AddressFamily, ty: SocketType) -> io::Result<OwnedFd> {
-    super::os_required();
+    crate::sys::os_required();
     Ok(rustix::net::socket_with(domain, ty, FLAGS, None)?)
 }
 
@@ -214,7 +214,7 @@ pub(crate) fn unix_accept(listener: impl AsFd) -> io::Result<(OwnedFd, UnixSocke
 
 /// `socketpair(AF_UNIX, ty | SOCK_NONBLOCK | SOCK_CLOEXEC)`.
 fn unix_pair(ty: SocketType) -> io::Result<(OwnedFd, OwnedFd)> {
-    super::os_required();
+    crate::sys::os_required();
     Ok(rustix::net::socketpair(
         AddressFamily::UNIX,
         ty,

@@ -195,7 +195,7 @@ impl IoSourceState {
 
     /// Runs one I/O operation; edge-triggered epoll needs no bookkeeping around it.
     #[inline]
-    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T, _: super::Rearm) -> io::Result<R>
+    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T, _: crate::sys::Rearm) -> io::Result<R>
     where
         F: FnOnce(&T) -> io::Result<R>,
     {

@@ -722,7 +722,7 @@ impl IoSourceState {
 
     /// Runs one I/O operation; `WouldBlock` arms the registration again, which is what makes
     /// the next readiness change reportable.
-    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T, rearm: super::Rearm) -> io::Result<R>
+    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T, rearm: crate::sys::Rearm) -> io::Result<R>
     where
         F: FnOnce(&T) -> io::Result<R>,
     {
@@ -731,9 +731,9 @@ impl IoSourceState {
             if err.kind() == io::ErrorKind::WouldBlock {
                 if let Some(reg) = &self.registration {
                     let bits = match rearm {
-                        super::Rearm::All => ALL,
-                        super::Rearm::Read => READ | RDHUP | PRIO,
-                        super::Rearm::Write => WRITE,
+                        crate::sys::Rearm::All => ALL,
+                        crate::sys::Rearm::Read => READ | RDHUP | PRIO,
+                        crate::sys::Rearm::Write => WRITE,
                     };
                     reg.shared.rearm(reg.fd, reg.generation, bits)?;
                 }
