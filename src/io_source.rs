@@ -7,7 +7,10 @@
 use std::fmt;
 use std::io;
 use std::ops::{Deref, DerefMut};
-use std::os::fd::AsRawFd;
+#[cfg(unix)]
+use std::os::fd::AsRawFd as AsRawHandle;
+#[cfg(windows)]
+use std::os::windows::io::AsRawSocket as AsRawHandle;
 #[cfg(debug_assertions)]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -81,11 +84,11 @@ impl<T> DerefMut for IoSource<T> {
     }
 }
 
-impl<T: AsRawFd> event::Source for IoSource<T> {
+impl<T: AsRawHandle> event::Source for IoSource<T> {
     fn register(&mut self, registry: &Registry, token: Token, interests: Interest) -> io::Result<()> {
         #[cfg(debug_assertions)]
         self.selector_id.associate(registry)?;
-        let res = self.state.register(registry.selector(), token, interests, self.inner.as_raw_fd());
+        let res = self.state.register(registry.selector(), token, interests, raw(&self.inner));
         #[cfg(debug_assertions)]
         if res.is_err() {
             // The kernel refused: the source is not registered anywhere new.
@@ -97,15 +100,29 @@ impl<T: AsRawFd> event::Source for IoSource<T> {
     fn reregister(&mut self, registry: &Registry, token: Token, interests: Interest) -> io::Result<()> {
         #[cfg(debug_assertions)]
         self.selector_id.check_association(registry)?;
-        self.state.reregister(registry.selector(), token, interests, self.inner.as_raw_fd())
+        self.state.reregister(registry.selector(), token, interests, raw(&self.inner))
     }
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
         #[cfg(debug_assertions)]
         self.selector_id.remove_association(registry)?;
-        self.state.deregister(registry.selector(), self.inner.as_raw_fd())
+        self.state.deregister(registry.selector(), raw(&self.inner))
     }
 }
+
+/// The raw fd (Unix) or socket (Windows) the selector registers.
+#[inline]
+fn raw<T: AsRawHandle>(io: &T) -> RawHandle {
+    #[cfg(unix)]
+    return io.as_raw_fd();
+    #[cfg(windows)]
+    return io.as_raw_socket();
+}
+
+#[cfg(unix)]
+type RawHandle = std::os::fd::RawFd;
+#[cfg(windows)]
+type RawHandle = std::os::windows::io::RawSocket;
 
 impl<T: fmt::Debug> fmt::Debug for IoSource<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -95,6 +95,10 @@ cfg_os_ext! {
     pub mod unix;
 }
 
+#[cfg(all(windows, feature = "os-ext"))]
+#[cfg_attr(docsrs, doc(cfg(all(windows, feature = "os-ext"))))]
+pub mod windows;
+
 pub mod features;
 pub mod guide;
 

@@ -58,10 +58,10 @@ macro_rules! trace {
     };
 }
 
-/// The fd plumbing shared by every `IoSource`-backed type (`$t { inner: IoSource<$std> }`):
-/// `event::Source`, `AsRawFd`, `AsFd`, `IntoRawFd`, `FromRawFd`, `From<OwnedFd>` and
-/// `From<$t> for OwnedFd`. Conversions *into* the type never change the fd's flags: the caller
-/// is responsible for non-blocking mode.
+/// The handle plumbing shared by every `IoSource`-backed type (`$t { inner: IoSource<$std> }`):
+/// `event::Source`, and on Unix `AsRawFd`, `AsFd`, `IntoRawFd`, `FromRawFd`, `From<OwnedFd>`
+/// and `From<$t> for OwnedFd` (on Windows the `*Socket` equivalents). Conversions *into* the
+/// type never change the descriptor's flags: the caller is responsible for non-blocking mode.
 #[allow(unused_macros)]
 macro_rules! impl_io_source_traits {
     ($t:ty, $std:ty) => {
@@ -89,6 +89,15 @@ macro_rules! impl_io_source_traits {
             }
         }
 
+        impl_io_source_traits!(@os $t, $std);
+    };
+    (@os $t:ty, $std:ty) => {
+        #[cfg(unix)]
+        impl_io_source_traits!(@unix $t, $std);
+        #[cfg(windows)]
+        impl_io_source_traits!(@windows $t, $std);
+    };
+    (@unix $t:ty, $std:ty) => {
         impl ::std::os::fd::AsRawFd for $t {
             fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
                 ::std::os::fd::AsRawFd::as_raw_fd(&*self.inner)
@@ -128,6 +137,52 @@ macro_rules! impl_io_source_traits {
         }
 
         impl ::std::convert::From<$t> for ::std::os::fd::OwnedFd {
+            fn from(io: $t) -> Self {
+                io.inner.into_inner().into()
+            }
+        }
+    };
+    (@windows $t:ty, $std:ty) => {
+        impl ::std::os::windows::io::AsRawSocket for $t {
+            fn as_raw_socket(&self) -> ::std::os::windows::io::RawSocket {
+                ::std::os::windows::io::AsRawSocket::as_raw_socket(&*self.inner)
+            }
+        }
+
+        impl ::std::os::windows::io::AsSocket for $t {
+            fn as_socket(&self) -> ::std::os::windows::io::BorrowedSocket<'_> {
+                ::std::os::windows::io::AsSocket::as_socket(&*self.inner)
+            }
+        }
+
+        impl ::std::os::windows::io::IntoRawSocket for $t {
+            fn into_raw_socket(self) -> ::std::os::windows::io::RawSocket {
+                ::std::os::windows::io::IntoRawSocket::into_raw_socket(self.inner.into_inner())
+            }
+        }
+
+        impl ::std::os::windows::io::FromRawSocket for $t {
+            /// Takes ownership of `socket`, which must be an open socket of the right kind,
+            /// already in non-blocking mode (this does not change it).
+            unsafe fn from_raw_socket(socket: ::std::os::windows::io::RawSocket) -> Self {
+                // SAFETY: the caller upholds `FromRawSocket`'s contract: `socket` is open and
+                // owned.
+                Self::from(unsafe {
+                    <::std::os::windows::io::OwnedSocket as ::std::os::windows::io::FromRawSocket>::from_raw_socket(socket)
+                })
+            }
+        }
+
+        impl ::std::convert::From<::std::os::windows::io::OwnedSocket> for $t {
+            /// Wraps `socket`, which must be of the right kind and already non-blocking.
+            fn from(socket: ::std::os::windows::io::OwnedSocket) -> Self {
+                Self {
+                    inner: $crate::io_source::IoSource::new(<$std>::from(socket)),
+                }
+            }
+        }
+
+        impl ::std::convert::From<$t> for ::std::os::windows::io::OwnedSocket {
             fn from(io: $t) -> Self {
                 io.inner.into_inner().into()
             }

@@ -374,7 +374,10 @@ impl Registry {
 
     /// The debug-build identity of the selector behind this registry.
     #[cfg(debug_assertions)]
-    #[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "net", all(unix, feature = "os-ext"))),
+        allow(dead_code)
+    )]
     pub(crate) fn selector_id(&self) -> usize {
         self.id
     }

@@ -3,6 +3,7 @@
 //! | folder | compiled on | what |
 //! |---|---|---|
 //! | [`unix`] | every Unix | the selectors (epoll, poll(2)), wake-up fds, sockets, pipes |
+//! | [`windows`] | Windows | the completion port, AFD poll requests, Winsock, named pipes |
 //! | [`shell`] | any target without `os-poll` | the types only; operations panic |
 //!
 //! The backend is chosen here and in [`unix`]'s own table, in one place each.
@@ -23,11 +24,18 @@ pub(crate) mod unix;
 #[allow(unused_imports)]
 pub(crate) use self::unix::*;
 
-#[cfg(all(feature = "os-poll", not(unix)))]
-compile_error!("this mio has no backend for this target yet (Unix only)");
+#[cfg(windows)]
+pub(crate) mod windows;
+#[cfg(windows)]
+#[allow(unused_imports)]
+pub(crate) use self::windows::*;
+
+#[cfg(all(feature = "os-poll", not(any(unix, windows))))]
+compile_error!("this mio has no backend for this target");
 
 /// Panics in the shell build (no `os-poll`) with upstream's message; nothing otherwise.
-#[cfg(feature = "net")]
+#[cfg(any(feature = "net", all(windows, feature = "os-poll")))]
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 #[inline(always)]
 pub(crate) fn os_required() {
     #[cfg(not(feature = "os-poll"))]

@@ -1,0 +1,885 @@
+//! The Windows selector: one I/O completion port per `Poll`, socket readiness from AFD poll
+//! requests (see [`afd`](super::afd)), named-pipe completions and `Waker` packets on the same
+//! port.
+//!
+//! # Sockets: edge triggering on top of one-shot requests
+//!
+//! An AFD poll request is level-triggered and one-shot: it completes as soon as any asked-for
+//! event holds, once. Each registered socket has a [`SockState`] (shared, pinned by its
+//! `Arc`) holding the request's buffers, and at most one request in flight. The edge
+//! semantics of mio are kept with an *armed* mask:
+//!
+//! - registering or re-registering arms every event of the interest;
+//! - a completion reports `events & armed` and disarms what it reported (the read side, the
+//!   write side, or everything after an error), then re-submits for what is still armed;
+//! - an operation that returns `WouldBlock` re-arms its direction (`do_io`), submitting a new
+//!   request from the calling thread at once, so a `Poll` blocked in another thread sees it.
+//!
+//! So after an event nothing is reported for that readiness until an operation proves it
+//! drained, and nothing spins: a request is only in flight for events nobody has been told
+//! about yet.
+//!
+//! # Lifetimes
+//!
+//! The kernel writes a request's `IO_STATUS_BLOCK` and `AFD_POLL_INFO` until it completes.
+//! Both live inside the `SockState`, and each request in flight owns one strong reference to
+//! it, given to the kernel as the request's context (`Arc::into_raw`) and taken back when the
+//! completion is dequeued (`Arc::from_raw`). Deregistering or dropping a source cancels its
+//! request (`NtCancelIoFileEx`); the memory stays valid until the cancelled completion is
+//! dequeued. When the last handle on a `Poll` goes, every request is cancelled and the port
+//! drained of their completions before it closes ([`Shared::shutdown`]): no use-after-free
+//! and no leaked reference, also with requests in flight.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::windows::io::RawSocket;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use windows_sys::Win32::Foundation::{STATUS_CANCELLED, HANDLE};
+use windows_sys::Win32::System::IO::{IO_STATUS_BLOCK, OVERLAPPED, OVERLAPPED_ENTRY};
+
+use super::afd::{self, Afd, PollInfo};
+use super::iocp::CompletionPort;
+use crate::sys::Rearm;
+use crate::{Interest, Token};
+
+/// Completion keys: what kind of packet an entry is, and so what its `lpOverlapped` is.
+pub(crate) mod key {
+    /// An AFD poll request: `lpOverlapped` is an `Arc<SockState>` given to the kernel.
+    pub(crate) const AFD: usize = 1;
+    /// A `Waker` packet: `lpOverlapped` is an `Arc<WakerState>` given to the port.
+    pub(crate) const WAKER: usize = 2;
+    /// Overlapped I/O of a handle (named pipes): `lpOverlapped` is an [`Overlapped`](super::Overlapped).
+    pub(crate) const OVERLAPPED: usize = 3;
+}
+
+/// Readiness bits of an [`Event`]: AFD's own (`afd::POLL_*`) for sockets, reused for
+/// pipes and wakers, plus one of this crate's for a pipe whose write side is closed.
+pub(crate) const WRITE_CLOSED: u32 = 0x8000_0000;
+
+const READ_EVENTS: u32 = afd::POLL_RECEIVE | afd::POLL_ACCEPT | afd::POLL_DISCONNECT;
+const WRITE_EVENTS: u32 = afd::POLL_SEND;
+const ERROR_EVENTS: u32 = afd::POLL_ABORT | afd::POLL_CONNECT_FAIL;
+
+/// How many sockets share one `\Device\Afd` handle before the pool opens another.
+const SOCKETS_PER_AFD: usize = 32;
+
+/// One readiness event: the token and the readiness bits.
+#[derive(Clone, Debug)]
+pub(crate) struct Event {
+    pub(crate) flags: u32,
+    pub(crate) data: usize,
+}
+
+/// The buffer `select` fills: scratch space for the port's entries and the events made of
+/// them (at most one per entry, so neither ever grows after `with_capacity`).
+pub(crate) struct Events {
+    entries: Box<[MaybeUninit<OVERLAPPED_ENTRY>]>,
+    events: Vec<Event>,
+}
+
+// SAFETY: `entries` is scratch space only written by the kernel inside `select` and read right
+// after by the same `&mut` borrower; the raw pointers in it are never dereferenced outside the
+// selector's completion handling. `events` holds plain integers.
+unsafe impl Send for Events {}
+// SAFETY: as above; `&Events` only exposes `events`.
+unsafe impl Sync for Events {}
+
+impl Events {
+    pub(crate) fn with_capacity(capacity: usize) -> Events {
+        let mut entries = Vec::with_capacity(capacity);
+        entries.resize_with(capacity, MaybeUninit::uninit);
+        Events {
+            entries: entries.into_boxed_slice(),
+            events: Vec::with_capacity(capacity),
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.events.clear();
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<&Event> {
+        self.events.get(i)
+    }
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.events).finish()
+    }
+}
+
+/// An overlapped operation's header: the `OVERLAPPED` the kernel sees, then what to call when
+/// its completion is dequeued. Packets with [`key::OVERLAPPED`] point at one of these.
+#[repr(C)]
+pub(crate) struct Overlapped {
+    pub(crate) raw: UnsafeCell<OVERLAPPED>,
+    /// Called with the dequeued entry, and the events to add to (`None` while the `Poll` is
+    /// shutting down: release resources only). It must take back whatever reference the
+    /// operation's start gave away.
+    pub(crate) callback: fn(&OVERLAPPED_ENTRY, Option<&mut Vec<Event>>),
+}
+
+impl Overlapped {
+    pub(crate) fn new(callback: fn(&OVERLAPPED_ENTRY, Option<&mut Vec<Event>>)) -> Overlapped {
+        Overlapped {
+            // SAFETY: `OVERLAPPED` is plain data; all-zero is its documented initial state.
+            raw: UnsafeCell::new(unsafe { std::mem::zeroed() }),
+            callback,
+        }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut OVERLAPPED {
+        self.raw.get()
+    }
+}
+
+impl fmt::Debug for Overlapped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Overlapped")
+    }
+}
+
+/// What dies with the `Poll` must be told: cancel its I/O so the drain can collect it.
+pub(crate) trait Registration: Send + Sync {
+    fn cancel_all(&self);
+}
+
+/// State shared by a `Poll`, its `Registry` clones, every registered source and the `Waker`.
+pub(crate) struct Shared {
+    pub(crate) port: CompletionPort,
+    /// The AFD handle new sockets go to, while it has room.
+    afd: Mutex<Option<Arc<Afd>>>,
+    /// Everything with I/O that may be in flight on this port (for shutdown), by slot.
+    registrations: Mutex<Slab>,
+    /// Requests and packets given to the kernel and not yet dequeued.
+    in_flight: AtomicUsize,
+    /// Set when the last `Poll`/`Registry` handle is gone: nothing new is started.
+    closed: AtomicBool,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared").field("port", &self.port).finish()
+    }
+}
+
+#[derive(Default)]
+struct Slab {
+    entries: Vec<Option<Arc<dyn Registration>>>,
+    free: Vec<usize>,
+}
+
+impl Shared {
+    /// Counts an operation about to be handed to the kernel; `false` (and nothing counted)
+    /// once the selector is shutting down, when nothing may be started any more.
+    pub(crate) fn begin_op(&self) -> bool {
+        // SeqCst pairs with `shutdown`: either it sees this count and waits for the packet,
+        // or this sees `closed` and starts nothing.
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        if self.closed.load(Ordering::SeqCst) {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            false
+        } else {
+            true
+        }
+    }
+
+    /// An operation counted by `begin_op` will produce no packet after all, or its packet
+    /// was dequeued.
+    pub(crate) fn end_op(&self) {
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn add_registration(&self, r: Arc<dyn Registration>) -> usize {
+        let mut slab = lock(&self.registrations);
+        match slab.free.pop() {
+            Some(i) => {
+                slab.entries[i] = Some(r);
+                i
+            }
+            None => {
+                slab.entries.push(Some(r));
+                slab.entries.len() - 1
+            }
+        }
+    }
+
+    pub(crate) fn remove_registration(&self, slot: usize) {
+        let mut slab = lock(&self.registrations);
+        if let Some(entry) = slab.entries.get_mut(slot) {
+            if entry.take().is_some() {
+                slab.free.push(slot);
+            }
+        }
+    }
+
+    /// The AFD handle for a new socket: the current one while fewer than
+    /// [`SOCKETS_PER_AFD`] sockets use it, a new one otherwise. A handle is closed when its
+    /// last socket is gone.
+    fn afd(&self) -> io::Result<Arc<Afd>> {
+        let mut current = lock(&self.afd);
+        if let Some(afd) = &*current {
+            // The pool's own reference plus one per socket.
+            if Arc::strong_count(afd) <= SOCKETS_PER_AFD {
+                return Ok(Arc::clone(afd));
+            }
+        }
+        let afd = Arc::new(Afd::new(&self.port, key::AFD)?);
+        *current = Some(Arc::clone(&afd));
+        Ok(afd)
+    }
+
+    /// Turns one dequeued packet into at most one event (`events` is `None` during shutdown).
+    fn complete(&self, entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
+        match entry.lpCompletionKey {
+            key::AFD => {
+                self.end_op();
+                // SAFETY: an AFD packet's context is the reference `SockState::submit` gave
+                // away with `Arc::into_raw`; the kernel hands it back exactly once, here.
+                let sock = unsafe { Arc::from_raw(entry.lpOverlapped as *const SockState) };
+                if let Some(event) = sock.complete() {
+                    if let Some(events) = events {
+                        events.push(event);
+                    }
+                }
+            }
+            key::WAKER => {
+                self.end_op();
+                // SAFETY: a waker packet carries the reference `Waker::wake` gave away with
+                // `Arc::into_raw`; the port hands it back exactly once, here.
+                let waker = unsafe { Arc::from_raw(entry.lpOverlapped as *const WakerState) };
+                // Cleared before the event is handed out: a wake from now on posts again.
+                waker.pending.store(false, Ordering::SeqCst);
+                if let Some(events) = events {
+                    events.push(Event {
+                        flags: afd::POLL_RECEIVE,
+                        data: waker.token.0,
+                    });
+                }
+            }
+            key::OVERLAPPED => {
+                self.end_op();
+                // SAFETY: packets with this key are only produced by overlapped operations on
+                // handles this selector associated, each started on an `Overlapped` that its
+                // owner keeps alive until this callback (which takes back its reference).
+                let overlapped = unsafe { &*(entry.lpOverlapped as *const Overlapped) };
+                (overlapped.callback)(entry, events);
+            }
+            // Nothing else is ever queued on this port.
+            _ => {}
+        }
+    }
+
+    /// Cancels everything in flight and dequeues the cancelled completions, so every buffer
+    /// and reference the kernel held is released before the port closes.
+    fn shutdown(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        let registrations = std::mem::take(&mut *lock(&self.registrations));
+        for r in registrations.entries.into_iter().flatten() {
+            r.cancel_all();
+        }
+        let mut entries = [MaybeUninit::<OVERLAPPED_ENTRY>::uninit(); 64];
+        // Cancelled requests complete promptly; the bound only guards against a driver that
+        // never completes one (then its memory is leaked, never freed under the kernel).
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while self.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < give_up {
+            match self.port.get_many(&mut entries, Some(Duration::from_millis(50))) {
+                Ok(done) => {
+                    for entry in done {
+                        self.complete(entry, None);
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves consistent state (each critical
+    // section is a few assignments), so poisoning is ignored.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A `Poll`'s selector; `try_clone` shares it. The last one shuts the port down.
+#[derive(Debug)]
+pub(crate) struct Selector {
+    inner: Arc<SelectorInner>,
+}
+
+#[derive(Debug)]
+struct SelectorInner {
+    shared: Arc<Shared>,
+}
+
+impl Drop for SelectorInner {
+    fn drop(&mut self) {
+        self.shared.shutdown();
+    }
+}
+
+impl Selector {
+    pub(crate) fn new() -> io::Result<Selector> {
+        crate::sys::windows::net::init();
+        let shared = Arc::new(Shared {
+            port: CompletionPort::new()?,
+            afd: Mutex::new(None),
+            registrations: Mutex::new(Slab::default()),
+            in_flight: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+        });
+        Ok(Selector {
+            inner: Arc::new(SelectorInner { shared }),
+        })
+    }
+
+    pub(crate) fn try_clone(&self) -> io::Result<Selector> {
+        Ok(Selector {
+            inner: Arc::clone(&self.inner),
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.inner.shared
+    }
+
+    /// Waits for packets and turns them into events. Packets that make no event (a cancelled
+    /// request, a deregistered source) do not end the wait early: it goes on until at least
+    /// one event or the timeout.
+    pub(crate) fn select(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        events.events.clear();
+        if events.entries.is_empty() {
+            // As epoll_wait(2) with maxevents 0.
+            return Err(io::Error::from(io::ErrorKind::InvalidInput));
+        }
+        let shared = &self.inner.shared;
+        let mut deadline = None;
+        let mut wait = timeout;
+        loop {
+            let done = shared.port.get_many(&mut events.entries, wait)?;
+            if done.is_empty() {
+                return Ok(());
+            }
+            for entry in done {
+                shared.complete(entry, Some(&mut events.events));
+            }
+            if !events.events.is_empty() {
+                return Ok(());
+            }
+            // Only internal packets: wait for the rest of the timeout.
+            wait = match timeout {
+                None => None,
+                Some(to) if to.is_zero() => return Ok(()),
+                Some(to) => {
+                    let deadline = *deadline.get_or_insert_with(|| Instant::now() + to);
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Ok(());
+                    }
+                    Some(left)
+                }
+            };
+        }
+    }
+
+    /// Registers a socket: finds its base handle, gives it a [`SockState`] on a pooled AFD
+    /// handle and submits its first poll request.
+    pub(crate) fn register_socket(
+        &self,
+        socket: RawSocket,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<Arc<SockState>> {
+        let shared = &self.inner.shared;
+        let base = super::net::base_socket(socket)?;
+        let afd = shared.afd()?;
+        let sock = Arc::new(SockState {
+            iosb: UnsafeCell::new(IO_STATUS_BLOCK::default()),
+            info: UnsafeCell::new(PollInfo::zeroed()),
+            afd,
+            shared: Arc::clone(shared),
+            base: base as HANDLE,
+            inner: Mutex::new(SockInner {
+                token,
+                interests: interest_mask(interests),
+                armed: interest_mask(interests),
+                pending: 0,
+                cancel_sent: false,
+                deleted: false,
+                slot: usize::MAX,
+            }),
+        });
+        let slot = shared.add_registration(Arc::clone(&sock) as Arc<dyn Registration>);
+        let mut inner = lock(&sock.inner);
+        inner.slot = slot;
+        if let Err(err) = sock.update(&mut inner) {
+            inner.deleted = true;
+            drop(inner);
+            shared.remove_registration(slot);
+            return Err(err);
+        }
+        drop(inner);
+        Ok(sock)
+    }
+}
+
+/// The AFD events an interest asks for; errors are always asked for.
+fn interest_mask(interests: Interest) -> u32 {
+    let mut mask = ERROR_EVENTS;
+    if interests.is_readable() {
+        mask |= READ_EVENTS;
+    }
+    if interests.is_writable() {
+        mask |= WRITE_EVENTS;
+    }
+    mask
+}
+
+/// A registered socket: its poll request's buffers and its edge-triggering state.
+pub(crate) struct SockState {
+    /// Written by the kernel while a request is in flight; read only after its completion
+    /// was dequeued (when `pending` is 0 again), under `inner`'s lock.
+    iosb: UnsafeCell<IO_STATUS_BLOCK>,
+    info: UnsafeCell<PollInfo>,
+    afd: Arc<Afd>,
+    shared: Arc<Shared>,
+    base: HANDLE,
+    inner: Mutex<SockInner>,
+}
+
+// SAFETY: `iosb` and `info` are only touched under `inner`'s lock and only while no request is
+// in flight (the kernel is the sole writer otherwise); `base` is a socket handle value, used
+// only as an argument. Everything else is `Send + Sync`.
+unsafe impl Send for SockState {}
+// SAFETY: as above.
+unsafe impl Sync for SockState {}
+
+// A panic while the lock is held leaves every field consistent (each critical section only
+// assigns plain values), so a `TcpStream` stays usable across `catch_unwind`, as on Unix.
+impl std::panic::RefUnwindSafe for SockState {}
+impl std::panic::UnwindSafe for SockState {}
+
+impl fmt::Debug for SockState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SockState").field("base", &self.base).finish()
+    }
+}
+
+#[derive(Debug)]
+struct SockInner {
+    token: Token,
+    /// The AFD events the registration asks for.
+    interests: u32,
+    /// Those not reported since they were last armed.
+    armed: u32,
+    /// The events of the request in flight; 0 when none is.
+    pending: u32,
+    /// The request in flight was asked to cancel (it no longer asks for the right events).
+    cancel_sent: bool,
+    /// Deregistered, dropped or closed: no more requests or events.
+    deleted: bool,
+    slot: usize,
+}
+
+impl SockState {
+    /// Brings the kernel in line with `armed`: submits a request when none is in flight and
+    /// something is armed; cancels one that misses an armed event (its completion, dequeued by
+    /// `poll`, submits the right one).
+    fn update(self: &Arc<Self>, inner: &mut SockInner) -> io::Result<()> {
+        if inner.deleted || inner.armed & (READ_EVENTS | WRITE_EVENTS) == 0 {
+            return Ok(());
+        }
+        let mask = inner.armed | afd::POLL_LOCAL_CLOSE;
+        if inner.pending != 0 {
+            if inner.pending & mask != mask && !inner.cancel_sent {
+                // SAFETY: a request is in flight, so `iosb` is its status block, alive (we hold
+                // a reference) and sent through `self.afd`.
+                unsafe { self.afd.cancel(self.iosb.get())? };
+                inner.cancel_sent = true;
+            }
+            return Ok(());
+        }
+        if !self.shared.begin_op() {
+            return Ok(());
+        }
+        // SAFETY: no request is in flight (`pending == 0`) and we hold the lock: nobody else
+        // reads or writes the buffers.
+        unsafe {
+            *self.info.get() = PollInfo {
+                timeout: i64::MAX,
+                number_of_handles: 1,
+                exclusive: 0,
+                handles: [afd::PollHandleInfo {
+                    handle: self.base,
+                    events: mask,
+                    status: 0,
+                }],
+            };
+        }
+        let context = Arc::into_raw(Arc::clone(self));
+        // SAFETY: the buffers live in `self`, which the reference passed as `context` keeps
+        // alive until the completion is dequeued; nothing touches them until then (`pending`
+        // is set below, under the lock we hold).
+        match unsafe { self.afd.poll(self.info.get(), self.iosb.get(), context.cast()) } {
+            Ok(()) => {
+                inner.pending = mask;
+                inner.cancel_sent = false;
+                Ok(())
+            }
+            Err(err) => {
+                // SAFETY: the request was refused, so the kernel did not keep `context`.
+                drop(unsafe { Arc::from_raw(context) });
+                self.shared.end_op();
+                Err(err)
+            }
+        }
+    }
+
+    /// A dequeued completion: the event to report, if any, then the next request.
+    fn complete(self: &Arc<Self>, ) -> Option<Event> {
+        let mut inner = lock(&self.inner);
+        inner.pending = 0;
+        inner.cancel_sent = false;
+        if inner.deleted {
+            return None;
+        }
+        // SAFETY: the completion was dequeued, so the kernel is done with the buffers, and we
+        // hold the lock.
+        let (status, info) = unsafe { ((*self.iosb.get()).Anonymous.Status, *self.info.get()) };
+        let events = if status == STATUS_CANCELLED {
+            0
+        } else if status < 0 {
+            // The request itself failed (e.g. the socket is gone): report it as an error.
+            afd::POLL_ABORT
+        } else if info.number_of_handles >= 1 {
+            info.handles[0].events
+        } else {
+            0
+        };
+        if events & afd::POLL_LOCAL_CLOSE != 0 {
+            // The socket was closed under us: its registration ends silently.
+            inner.deleted = true;
+            let slot = inner.slot;
+            drop(inner);
+            self.shared.remove_registration(slot);
+            return None;
+        }
+        let reported = events & inner.armed;
+        if reported & ERROR_EVENTS != 0 {
+            inner.armed = 0;
+        } else {
+            if reported & READ_EVENTS != 0 {
+                inner.armed &= !READ_EVENTS;
+            }
+            if reported & WRITE_EVENTS != 0 {
+                inner.armed &= !WRITE_EVENTS;
+            }
+        }
+        let event = (reported != 0).then(|| Event {
+            flags: reported,
+            data: inner.token.0,
+        });
+        // A failure to re-submit is reported as an error event rather than lost.
+        if let Err(_err) = self.update(&mut inner) {
+            trace!("re-submitting an AFD poll request failed: {}", _err);
+            inner.armed = 0;
+            return Some(Event {
+                flags: afd::POLL_ABORT,
+                data: inner.token.0,
+            });
+        }
+        event
+    }
+
+    /// `WouldBlock` from an operation: its direction is armed again.
+    fn rearm(self: &Arc<Self>, rearm: Rearm) {
+        let mut inner = lock(&self.inner);
+        let direction = match rearm {
+            Rearm::All => READ_EVENTS | WRITE_EVENTS | ERROR_EVENTS,
+            Rearm::Read => READ_EVENTS | ERROR_EVENTS,
+            Rearm::Write => WRITE_EVENTS | ERROR_EVENTS,
+        };
+        let armed = inner.armed | (inner.interests & direction);
+        if armed != inner.armed {
+            inner.armed = armed;
+            if let Err(_err) = self.update(&mut inner) {
+                // The next register/reregister reports it; the operation's own result stands.
+                trace!("re-arming an AFD poll request failed: {}", _err);
+            }
+        }
+    }
+
+    fn reregister(self: &Arc<Self>, token: Token, interests: Interest) -> io::Result<()> {
+        let mut inner = lock(&self.inner);
+        inner.token = token;
+        inner.interests = interest_mask(interests);
+        inner.armed = inner.interests;
+        self.update(&mut inner)
+    }
+
+    fn deregister(&self) {
+        let mut inner = lock(&self.inner);
+        if inner.deleted {
+            return;
+        }
+        inner.deleted = true;
+        if inner.pending != 0 && !inner.cancel_sent {
+            // SAFETY: a request is in flight with this status block, sent through `self.afd`.
+            if unsafe { self.afd.cancel(self.iosb.get()) }.is_ok() {
+                inner.cancel_sent = true;
+            }
+        }
+        let slot = inner.slot;
+        drop(inner);
+        self.shared.remove_registration(slot);
+    }
+}
+
+impl Registration for SockState {
+    fn cancel_all(&self) {
+        let mut inner = lock(&self.inner);
+        inner.deleted = true;
+        if inner.pending != 0 && !inner.cancel_sent {
+            // SAFETY: as in `deregister`.
+            let _ = unsafe { self.afd.cancel(self.iosb.get()) };
+            inner.cancel_sent = true;
+        }
+    }
+}
+
+/// Per-source state of an `IoSource`: its registration, if any.
+#[derive(Debug)]
+pub(crate) struct IoSourceState {
+    sock: Option<Arc<SockState>>,
+}
+
+impl IoSourceState {
+    pub(crate) fn new() -> IoSourceState {
+        IoSourceState { sock: None }
+    }
+
+    /// Runs one operation; `WouldBlock` re-arms its direction.
+    #[inline]
+    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T, rearm: Rearm) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        let res = f(io);
+        if let Err(err) = &res {
+            if err.kind() == io::ErrorKind::WouldBlock {
+                if let Some(sock) = &self.sock {
+                    sock.rearm(rearm);
+                }
+            }
+        }
+        res
+    }
+
+    pub(crate) fn register(
+        &mut self,
+        selector: &Selector,
+        token: Token,
+        interests: Interest,
+        socket: RawSocket,
+    ) -> io::Result<()> {
+        if self.sock.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "I/O source already registered with a `Registry`",
+            ));
+        }
+        self.sock = Some(selector.register_socket(socket, token, interests)?);
+        Ok(())
+    }
+
+    pub(crate) fn reregister(
+        &mut self,
+        selector: &Selector,
+        token: Token,
+        interests: Interest,
+        _: RawSocket,
+    ) -> io::Result<()> {
+        let sock = self.registered(selector)?;
+        sock.reregister(token, interests)
+    }
+
+    pub(crate) fn deregister(&mut self, selector: &Selector, _: RawSocket) -> io::Result<()> {
+        self.registered(selector)?;
+        if let Some(sock) = self.sock.take() {
+            sock.deregister();
+        }
+        Ok(())
+    }
+
+    fn registered(&self, selector: &Selector) -> io::Result<&Arc<SockState>> {
+        match &self.sock {
+            None => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "I/O source not registered with `Registry`",
+            )),
+            Some(sock) if Arc::ptr_eq(&sock.shared, selector.shared()) => Ok(sock),
+            Some(_) => Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "I/O source already registered with a different `Registry`",
+            )),
+        }
+    }
+}
+
+impl Drop for IoSourceState {
+    fn drop(&mut self) {
+        if let Some(sock) = self.sock.take() {
+            sock.deregister();
+        }
+    }
+}
+
+/// The state a `Waker`'s packets point to.
+#[derive(Debug)]
+pub(crate) struct WakerState {
+    token: Token,
+    /// A packet is queued and not yet dequeued: further wakes add nothing.
+    pending: AtomicBool,
+}
+
+/// A `Waker`: posts one completion packet carrying its token; wakes coalesce until the
+/// packet is dequeued.
+#[derive(Debug)]
+pub(crate) struct Waker {
+    state: Arc<WakerState>,
+    shared: Arc<Shared>,
+}
+
+impl Waker {
+    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+        Ok(Waker {
+            state: Arc::new(WakerState {
+                token,
+                pending: AtomicBool::new(false),
+            }),
+            shared: Arc::clone(selector.shared()),
+        })
+    }
+
+    pub(crate) fn wake(&self) -> io::Result<()> {
+        if self.state.pending.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        if !self.shared.begin_op() {
+            // The `Poll` is gone: nobody would see the packet.
+            self.state.pending.store(false, Ordering::SeqCst);
+            return Ok(());
+        }
+        let context = Arc::into_raw(Arc::clone(&self.state));
+        if let Err(err) = self.shared.port.post(key::WAKER, context.cast()) {
+            // SAFETY: the packet was not queued, so the port did not keep `context`.
+            drop(unsafe { Arc::from_raw(context) });
+            self.shared.end_op();
+            self.state.pending.store(false, Ordering::SeqCst);
+            return Err(err);
+        }
+        Ok(())
+    }
+}
+
+/// Reading an [`Event`], as upstream documents the mapping on Windows.
+pub(crate) mod event {
+    use std::fmt;
+
+    use super::{afd, Event, WRITE_CLOSED};
+    use crate::Token;
+
+    pub(crate) fn token(event: &Event) -> Token {
+        Token(event.data)
+    }
+
+    pub(crate) fn is_readable(event: &Event) -> bool {
+        event.flags
+            & (afd::POLL_RECEIVE
+                | afd::POLL_ACCEPT
+                | afd::POLL_DISCONNECT
+                | afd::POLL_ABORT
+                | afd::POLL_CONNECT_FAIL)
+            != 0
+    }
+
+    pub(crate) fn is_writable(event: &Event) -> bool {
+        event.flags & (afd::POLL_SEND | afd::POLL_ABORT | afd::POLL_CONNECT_FAIL | WRITE_CLOSED) != 0
+    }
+
+    pub(crate) fn is_error(event: &Event) -> bool {
+        event.flags & (afd::POLL_ABORT | afd::POLL_CONNECT_FAIL) != 0
+    }
+
+    pub(crate) fn is_read_closed(event: &Event) -> bool {
+        event.flags & (afd::POLL_DISCONNECT | afd::POLL_ABORT | afd::POLL_CONNECT_FAIL) != 0
+    }
+
+    pub(crate) fn is_write_closed(event: &Event) -> bool {
+        event.flags & (afd::POLL_ABORT | afd::POLL_CONNECT_FAIL | WRITE_CLOSED) != 0
+    }
+
+    pub(crate) fn is_priority(event: &Event) -> bool {
+        event.flags & afd::POLL_RECEIVE_EXPEDITED != 0
+    }
+
+    /// The `{:#?}` details of an event: the AFD bits by name. Not a stable format.
+    pub(crate) struct Details<'a>(pub(crate) &'a Event);
+
+    impl fmt::Debug for Details<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            const NAMES: &[(u32, &str)] = &[
+                (afd::POLL_RECEIVE, "AFD_POLL_RECEIVE"),
+                (afd::POLL_RECEIVE_EXPEDITED, "AFD_POLL_RECEIVE_EXPEDITED"),
+                (afd::POLL_SEND, "AFD_POLL_SEND"),
+                (afd::POLL_DISCONNECT, "AFD_POLL_DISCONNECT"),
+                (afd::POLL_ABORT, "AFD_POLL_ABORT"),
+                (afd::POLL_LOCAL_CLOSE, "AFD_POLL_LOCAL_CLOSE"),
+                (afd::POLL_ACCEPT, "AFD_POLL_ACCEPT"),
+                (afd::POLL_CONNECT_FAIL, "AFD_POLL_CONNECT_FAIL"),
+                (WRITE_CLOSED, "WRITE_CLOSED"),
+            ];
+            struct Flags(u32);
+            impl fmt::Debug for Flags {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    let mut first = true;
+                    for &(flag, name) in NAMES {
+                        if self.0 & flag != 0 {
+                            if !first {
+                                f.write_str("|")?;
+                            }
+                            f.write_str(name)?;
+                            first = false;
+                        }
+                    }
+                    if first {
+                        f.write_str("(empty)")?;
+                    }
+                    Ok(())
+                }
+            }
+            f.debug_struct("Event")
+                .field("flags", &Flags(self.0.flags))
+                .field("data", &self.0.data)
+                .finish()
+        }
+    }
+}
