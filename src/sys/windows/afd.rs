@@ -29,8 +29,8 @@ use windows_sys::Win32::Foundation::{
 use windows_sys::Win32::Storage::FileSystem::{
     SetFileCompletionNotificationModes, FILE_SHARE_READ, FILE_SHARE_WRITE, SYNCHRONIZE,
 };
-use windows_sys::Win32::System::IO::IO_STATUS_BLOCK;
 use windows_sys::Win32::System::WindowsProgramming::FILE_SKIP_SET_EVENT_ON_HANDLE;
+use windows_sys::Win32::System::IO::IO_STATUS_BLOCK;
 
 use super::iocp::CompletionPort;
 
@@ -98,8 +98,20 @@ pub(crate) struct Afd {
 // The device's name: AFD accepts any name below `\Device\Afd\`; the suffix only labels the
 // handle in tools that list them.
 const AFD_NAME: &[u16] = &[
-    b'\\' as u16, b'D' as u16, b'e' as u16, b'v' as u16, b'i' as u16, b'c' as u16, b'e' as u16,
-    b'\\' as u16, b'A' as u16, b'f' as u16, b'd' as u16, b'\\' as u16, b'M' as u16, b'i' as u16,
+    b'\\' as u16,
+    b'D' as u16,
+    b'e' as u16,
+    b'v' as u16,
+    b'i' as u16,
+    b'c' as u16,
+    b'e' as u16,
+    b'\\' as u16,
+    b'A' as u16,
+    b'f' as u16,
+    b'd' as u16,
+    b'\\' as u16,
+    b'M' as u16,
+    b'i' as u16,
     b'o' as u16,
 ];
 
@@ -149,10 +161,15 @@ impl Afd {
             return Err(nt_error(status));
         }
         // SAFETY: the call succeeded, so `handle` is a new handle that nothing else owns.
-        let afd = Afd { handle: unsafe { OwnedHandle::from_raw_handle(handle) } };
+        let afd = Afd {
+            handle: unsafe { OwnedHandle::from_raw_handle(handle) },
+        };
         port.associate(afd.handle.as_raw_handle(), key)?;
         // SAFETY: the handle is valid; the call takes flags only.
-        if unsafe { SetFileCompletionNotificationModes(afd.raw(), FILE_SKIP_SET_EVENT_ON_HANDLE as u8) } == 0 {
+        if unsafe {
+            SetFileCompletionNotificationModes(afd.raw(), FILE_SKIP_SET_EVENT_ON_HANDLE as u8)
+        } == 0
+        {
             return Err(io::Error::last_os_error());
         }
         Ok(afd)

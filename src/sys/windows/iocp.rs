@@ -30,12 +30,15 @@ impl CompletionPort {
     /// See [CreateIoCompletionPort](https://learn.microsoft.com/en-us/windows/win32/fileio/createiocompletionport).
     pub(crate) fn new() -> io::Result<CompletionPort> {
         // SAFETY: with `INVALID_HANDLE_VALUE` the call only creates a port; no pointer is read.
-        let handle = unsafe { CreateIoCompletionPort(INVALID_HANDLE_VALUE, std::ptr::null_mut(), 0, 0) };
+        let handle =
+            unsafe { CreateIoCompletionPort(INVALID_HANDLE_VALUE, std::ptr::null_mut(), 0, 0) };
         if handle.is_null() {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: `handle` is a new, valid handle that nothing else owns.
-        Ok(CompletionPort { handle: unsafe { OwnedHandle::from_raw_handle(handle) } })
+        Ok(CompletionPort {
+            handle: unsafe { OwnedHandle::from_raw_handle(handle) },
+        })
     }
 
     pub(crate) fn raw(&self) -> HANDLE {

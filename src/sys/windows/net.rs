@@ -8,7 +8,7 @@
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem::{size_of, MaybeUninit};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::os::windows::io::{AsRawSocket, FromRawSocket, OwnedSocket, RawSocket};
+use std::os::windows::io::{AsRawSocket, AsSocket, FromRawSocket, OwnedSocket, RawSocket};
 use std::sync::Once;
 
 use windows_sys::Win32::Networking::WinSock as ws;
@@ -179,7 +179,7 @@ fn bind_to(socket: &OwnedSocket, addr: &SocketAddr) -> io::Result<()> {
     // SAFETY: `raw` is a valid socket address of `len` bytes for the call.
     check(unsafe {
         bind(
-            socket.as_raw_socket() as SOCKET,
+            socket.as_socket().as_raw_socket() as SOCKET,
             (&raw as *const RawAddr).cast::<SOCKADDR>(),
             len,
         )
@@ -193,7 +193,7 @@ pub(crate) fn tcp_listener(addr: SocketAddr) -> io::Result<OwnedSocket> {
     let socket = socket(&addr, SOCK_STREAM)?;
     bind_to(&socket, &addr)?;
     // SAFETY: plain integer arguments.
-    check(unsafe { listen(socket.as_raw_socket() as SOCKET, TCP_BACKLOG) })?;
+    check(unsafe { listen(socket.as_socket().as_raw_socket() as SOCKET, TCP_BACKLOG) })?;
     Ok(socket)
 }
 
@@ -205,7 +205,7 @@ pub(crate) fn tcp_connect(addr: SocketAddr) -> io::Result<OwnedSocket> {
     // SAFETY: `raw` is a valid socket address of `len` bytes for the call.
     let res = unsafe {
         connect(
-            socket.as_raw_socket() as SOCKET,
+            socket.as_socket().as_raw_socket() as SOCKET,
             (&raw as *const RawAddr).cast::<SOCKADDR>(),
             len,
         )
@@ -219,13 +219,13 @@ pub(crate) fn tcp_connect(addr: SocketAddr) -> io::Result<OwnedSocket> {
 
 /// `accept` on a non-blocking listener; the new socket is made non-blocking and
 /// non-inheritable explicitly rather than trusting what it inherits from the listener.
-pub(crate) fn tcp_accept(listener: &impl AsRawSocket) -> io::Result<(OwnedSocket, SocketAddr)> {
+pub(crate) fn tcp_accept(listener: impl AsSocket) -> io::Result<(OwnedSocket, SocketAddr)> {
     let mut storage = MaybeUninit::<SOCKADDR_STORAGE>::zeroed();
     let mut len = size_of::<SOCKADDR_STORAGE>() as i32;
     // SAFETY: `storage` has room for `len` bytes of any address; `len` is a valid in/out.
     let raw = unsafe {
         accept(
-            listener.as_raw_socket() as SOCKET,
+            listener.as_socket().as_raw_socket() as SOCKET,
             storage.as_mut_ptr().cast::<SOCKADDR>(),
             &mut len,
         )
@@ -253,13 +253,13 @@ pub(crate) fn udp_bind(addr: SocketAddr) -> io::Result<OwnedSocket> {
 }
 
 /// `getsockopt(IPPROTO_IPV6, IPV6_V6ONLY)`.
-pub(crate) fn only_v6(socket: &impl AsRawSocket) -> io::Result<bool> {
+pub(crate) fn only_v6(socket: impl AsSocket) -> io::Result<bool> {
     let mut value = 0u32;
     let mut len = size_of::<u32>() as i32;
     // SAFETY: `value` has room for the option's DWORD; `len` is a valid in/out.
     check(unsafe {
         getsockopt(
-            socket.as_raw_socket() as SOCKET,
+            socket.as_socket().as_raw_socket() as SOCKET,
             IPPROTO_IPV6,
             IPV6_V6ONLY,
             (&mut value as *mut u32).cast(),
@@ -311,12 +311,12 @@ fn clamp_len(len: usize) -> i32 {
 /// `recv`, with `MSG_PEEK` when `peek`. Only writes into `buf`. A socket whose receiving side
 /// was shut down reads end-of-file, as on Unix (Winsock answers `WSAESHUTDOWN`).
 #[inline]
-pub(crate) fn recv(socket: &impl AsRawSocket, buf: &mut [u8], peek: bool) -> io::Result<usize> {
+pub(crate) fn recv(socket: impl AsSocket, buf: &mut [u8], peek: bool) -> io::Result<usize> {
     let flags = if peek { MSG_PEEK } else { 0 };
     // SAFETY: `buf` is writable for the length given.
     let res = unsafe {
         ws::recv(
-            socket.as_raw_socket() as SOCKET,
+            socket.as_socket().as_raw_socket() as SOCKET,
             buf.as_mut_ptr(),
             clamp_len(buf.len()),
             flags,
@@ -332,7 +332,7 @@ pub(crate) fn recv(socket: &impl AsRawSocket, buf: &mut [u8], peek: bool) -> io:
 /// `WSARecv` into several buffers (`IoSliceMut` is laid out as a `WSABUF` on Windows).
 #[inline]
 pub(crate) fn recv_vectored(
-    socket: &impl AsRawSocket,
+    socket: impl AsSocket,
     bufs: &mut [IoSliceMut<'_>],
 ) -> io::Result<usize> {
     let mut received = 0u32;
@@ -342,7 +342,7 @@ pub(crate) fn recv_vectored(
     // writable for its length; synchronous call (no overlapped).
     let res = unsafe {
         WSARecv(
-            socket.as_raw_socket() as SOCKET,
+            socket.as_socket().as_raw_socket() as SOCKET,
             bufs.as_mut_ptr().cast::<WSABUF>(),
             count,
             &mut received,
@@ -361,7 +361,7 @@ pub(crate) fn recv_vectored(
 /// `recvfrom`, with `MSG_PEEK` when `peek`.
 #[inline]
 pub(crate) fn recv_from(
-    socket: &impl AsRawSocket,
+    socket: impl AsSocket,
     buf: &mut [u8],
     peek: bool,
 ) -> io::Result<(usize, SocketAddr)> {
@@ -371,7 +371,7 @@ pub(crate) fn recv_from(
     // SAFETY: `buf` is writable for the length given; `storage` has room for `len` bytes.
     let n = check(unsafe {
         recvfrom(
-            socket.as_raw_socket() as SOCKET,
+            socket.as_socket().as_raw_socket() as SOCKET,
             buf.as_mut_ptr(),
             clamp_len(buf.len()),
             flags,
@@ -386,11 +386,11 @@ pub(crate) fn recv_from(
 
 /// `send`.
 #[inline]
-pub(crate) fn send(socket: &impl AsRawSocket, buf: &[u8]) -> io::Result<usize> {
+pub(crate) fn send(socket: impl AsSocket, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: `buf` is readable for the length given.
     let n = check(unsafe {
         ws::send(
-            socket.as_raw_socket() as SOCKET,
+            socket.as_socket().as_raw_socket() as SOCKET,
             buf.as_ptr(),
             clamp_len(buf.len()),
             0,
@@ -401,14 +401,14 @@ pub(crate) fn send(socket: &impl AsRawSocket, buf: &[u8]) -> io::Result<usize> {
 
 /// `WSASend` of several buffers (`IoSlice` is laid out as a `WSABUF` on Windows).
 #[inline]
-pub(crate) fn send_vectored(socket: &impl AsRawSocket, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+pub(crate) fn send_vectored(socket: impl AsSocket, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     let mut sent = 0u32;
     let count = bufs.len().min(u32::MAX as usize) as u32;
     // SAFETY: std documents `IoSlice` as ABI-compatible with `WSABUF`; Winsock only reads the
     // buffers despite the `*mut` in the signature; synchronous call.
     check(unsafe {
         WSASend(
-            socket.as_raw_socket() as SOCKET,
+            socket.as_socket().as_raw_socket() as SOCKET,
             bufs.as_ptr() as *mut WSABUF,
             count,
             &mut sent,
@@ -422,16 +422,12 @@ pub(crate) fn send_vectored(socket: &impl AsRawSocket, bufs: &[IoSlice<'_>]) -> 
 
 /// `sendto`.
 #[inline]
-pub(crate) fn send_to(
-    socket: &impl AsRawSocket,
-    buf: &[u8],
-    addr: SocketAddr,
-) -> io::Result<usize> {
+pub(crate) fn send_to(socket: impl AsSocket, buf: &[u8], addr: SocketAddr) -> io::Result<usize> {
     let (raw, len) = raw_addr(&addr);
     // SAFETY: `buf` is readable for its length; `raw` is a valid address of `len` bytes.
     let n = check(unsafe {
         sendto(
-            socket.as_raw_socket() as SOCKET,
+            socket.as_socket().as_raw_socket() as SOCKET,
             buf.as_ptr(),
             clamp_len(buf.len()),
             0,

@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use windows_sys::Win32::Foundation::{STATUS_CANCELLED, HANDLE};
+use windows_sys::Win32::Foundation::{HANDLE, STATUS_CANCELLED};
 use windows_sys::Win32::System::IO::{IO_STATUS_BLOCK, OVERLAPPED, OVERLAPPED_ENTRY};
 
 use super::afd::{self, Afd, PollInfo};
@@ -301,7 +301,10 @@ impl Shared {
         // never completes one (then its memory is leaked, never freed under the kernel).
         let give_up = Instant::now() + Duration::from_secs(10);
         while self.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < give_up {
-            match self.port.get_many(&mut entries, Some(Duration::from_millis(50))) {
+            match self
+                .port
+                .get_many(&mut entries, Some(Duration::from_millis(50)))
+            {
                 Ok(done) => {
                     for entry in done {
                         self.complete(entry, None);
@@ -364,7 +367,11 @@ impl Selector {
     /// Waits for packets and turns them into events. Packets that make no event (a cancelled
     /// request, a deregistered source) do not end the wait early: it goes on until at least
     /// one event or the timeout.
-    pub(crate) fn select(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+    pub(crate) fn select(
+        &mut self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
         events.events.clear();
         if events.entries.is_empty() {
             // As epoll_wait(2) with maxevents 0.
@@ -479,7 +486,9 @@ impl std::panic::UnwindSafe for SockState {}
 
 impl fmt::Debug for SockState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SockState").field("base", &self.base).finish()
+        f.debug_struct("SockState")
+            .field("base", &self.base)
+            .finish()
     }
 }
 
@@ -538,7 +547,10 @@ impl SockState {
         // SAFETY: the buffers live in `self`, which the reference passed as `context` keeps
         // alive until the completion is dequeued; nothing touches them until then (`pending`
         // is set below, under the lock we hold).
-        match unsafe { self.afd.poll(self.info.get(), self.iosb.get(), context.cast()) } {
+        match unsafe {
+            self.afd
+                .poll(self.info.get(), self.iosb.get(), context.cast())
+        } {
             Ok(()) => {
                 inner.pending = mask;
                 inner.cancel_sent = false;
@@ -554,7 +566,7 @@ impl SockState {
     }
 
     /// A dequeued completion: the event to report, if any, then the next request.
-    fn complete(self: &Arc<Self>, ) -> Option<Event> {
+    fn complete(self: &Arc<Self>) -> Option<Event> {
         let mut inner = lock(&self.inner);
         inner.pending = 0;
         inner.cancel_sent = false;
@@ -822,7 +834,8 @@ pub(crate) mod event {
     }
 
     pub(crate) fn is_writable(event: &Event) -> bool {
-        event.flags & (afd::POLL_SEND | afd::POLL_ABORT | afd::POLL_CONNECT_FAIL | WRITE_CLOSED) != 0
+        event.flags & (afd::POLL_SEND | afd::POLL_ABORT | afd::POLL_CONNECT_FAIL | WRITE_CLOSED)
+            != 0
     }
 
     pub(crate) fn is_error(event: &Event) -> bool {
