@@ -6,19 +6,34 @@
 //! systemfd --no-pid -s http::9000 -- cargo run --example tcp_listenfd_server --features "os-poll net"
 //! ```
 //!
-//! Without such a socket it says so and exits with status 2.
+//! Without such a socket it says so and exits with status 2. Socket activation is a Unix
+//! convention: on other platforms the example only says so (status 2).
 
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("tcp_listenfd_server: socket activation (an inherited fd 3) exists on Unix only");
+    std::process::exit(2);
+}
+
+#[cfg(unix)]
 use std::io::{self, Write};
+#[cfg(unix)]
 use std::net;
+#[cfg(unix)]
 use std::os::fd::{BorrowedFd, FromRawFd};
 
+#[cfg(unix)]
 use mio::net::TcpListener;
+#[cfg(unix)]
 use mio::{Events, Interest, Poll, Token};
 
+#[cfg(unix)]
 /// The first fd passed by socket activation (`SD_LISTEN_FDS_START`).
 const LISTEN_FDS_START: i32 = 3;
+#[cfg(unix)]
 const SERVER: Token = Token(0);
 
+#[cfg(unix)]
 fn listener_from_env() -> Option<TcpListener> {
     let fds: i32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
     if fds < 1 {
@@ -41,6 +56,7 @@ fn listener_from_env() -> Option<TcpListener> {
     Some(TcpListener::from_std(std_listener))
 }
 
+#[cfg(unix)]
 fn main() -> io::Result<()> {
     let mut listener = match listener_from_env() {
         Some(listener) => listener,

@@ -94,6 +94,12 @@ use crate::{event, sys, Events, Interest, Token};
 /// | Linux, Android | epoll, every registration `EPOLLET` | eventfd |
 /// | `--cfg mio_unsupported_force_poll_poll` | poll(2), edge triggering emulated | folded into the selector |
 /// | `--cfg mio_unsupported_force_waker_pipe` | unchanged | a self-pipe |
+/// | Windows | an I/O completion port; socket readiness from AFD poll requests, edge triggering kept with a per-socket armed mask | a posted completion packet |
+///
+/// On Windows a socket's registration lives in the mio type (not in the kernel as with
+/// epoll), so a socket can be registered with one `Poll` at a time, in release builds too, and
+/// `AsRawFd`-style access to the selector does not exist. Timeouts are rounded up to whole
+/// milliseconds there as well.
 ///
 /// This describes the current implementation, not a promise.
 pub struct Poll {

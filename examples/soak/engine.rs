@@ -146,7 +146,15 @@ pub struct ServerStats {
     pub backpressure_stops: u64,
 }
 
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns (old soft, new soft). Windows has
+/// no such limit (handles are limited by memory): nothing to do there.
+#[cfg(not(unix))]
+pub fn raise_nofile_limit() -> io::Result<(Option<u64>, Option<u64>)> {
+    Ok((None, None))
+}
+
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns (old soft, new soft).
+#[cfg(unix)]
 pub fn raise_nofile_limit() -> io::Result<(Option<u64>, Option<u64>)> {
     use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
     let limit = getrlimit(Resource::Nofile);
@@ -445,8 +453,8 @@ fn connect(config: &Config, addr: SocketAddr) -> io::Result<std::net::TcpStream>
 fn reset(conn: &mut ClientConn, report: &mut Report) {
     if let Some(stream) = conn.stream.take() {
         // SO_LINGER 0: close sends an RST instead of a FIN, and drops whatever is unsent.
-        if let Err(err) = rustix::net::sockopt::set_socket_linger(&stream, Some(Duration::ZERO)) {
-            fail(conn, report, "SO_LINGER", err.into());
+        if let Err(err) = linger_zero(&stream) {
+            fail(conn, report, "SO_LINGER", err);
             return;
         }
         report.resets += 1;
@@ -740,9 +748,71 @@ impl ServerConn {
 fn tune(stream: &TcpStream, n: u64) -> io::Result<()> {
     stream.set_nodelay(true)?;
     if n % 3 == 1 {
-        rustix::net::sockopt::set_socket_send_buffer_size(stream, 4096)?;
+        small_send_buffer(stream)?;
     }
     Ok(())
+}
+
+#[cfg(unix)]
+fn linger_zero(stream: &std::net::TcpStream) -> io::Result<()> {
+    Ok(rustix::net::sockopt::set_socket_linger(
+        stream,
+        Some(Duration::ZERO),
+    )?)
+}
+
+#[cfg(unix)]
+fn small_send_buffer(stream: &TcpStream) -> io::Result<()> {
+    Ok(rustix::net::sockopt::set_socket_send_buffer_size(
+        stream, 4096,
+    )?)
+}
+
+/// `setsockopt(SOL_SOCKET, name, value)` on Windows.
+#[cfg(windows)]
+fn set_sockopt<T>(
+    socket: &impl std::os::windows::io::AsRawSocket,
+    name: i32,
+    value: T,
+) -> io::Result<()> {
+    use windows_sys::Win32::Networking::WinSock::{setsockopt, SOCKET_ERROR, SOL_SOCKET};
+    // SAFETY: `value` is a live, plain-data option value of the size given.
+    let res = unsafe {
+        setsockopt(
+            socket.as_raw_socket() as usize,
+            SOL_SOCKET,
+            name,
+            (&value as *const T).cast(),
+            std::mem::size_of::<T>() as i32,
+        )
+    };
+    if res == SOCKET_ERROR {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(windows)]
+fn linger_zero(stream: &std::net::TcpStream) -> io::Result<()> {
+    use windows_sys::Win32::Networking::WinSock::{LINGER, SO_LINGER};
+    set_sockopt(
+        stream,
+        SO_LINGER,
+        LINGER {
+            l_onoff: 1,
+            l_linger: 0,
+        },
+    )
+}
+
+#[cfg(windows)]
+fn small_send_buffer(stream: &TcpStream) -> io::Result<()> {
+    set_sockopt(
+        stream,
+        windows_sys::Win32::Networking::WinSock::SO_SNDBUF,
+        4096i32,
+    )
 }
 
 fn outcome_of(err: &io::Error) -> Outcome {
