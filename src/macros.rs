@@ -272,13 +272,15 @@ macro_rules! impl_write {
 #[allow(unused_macros)]
 macro_rules! try_io_method {
     () => {
-        /// Runs `f`, an I/O operation on this source's fd done by the caller (a raw syscall,
-        /// another crate's wrapper), the way mio's own methods run theirs.
+        /// Runs `f`, an I/O operation on this source's fd (socket, on Windows) done by the
+        /// caller (a raw syscall, another crate's wrapper), the way mio's own methods run
+        /// theirs.
         ///
         /// `f` must return [`ErrorKind::WouldBlock`](std::io::ErrorKind::WouldBlock) when the
-        /// operation would block (for a raw syscall, map `EAGAIN` with
+        /// operation would block (for a raw syscall, map `EAGAIN`/`WSAEWOULDBLOCK` with
         /// `io::Error::last_os_error()`). Backends that emulate edge triggering (the poll(2)
-        /// fallback) re-arm the registration on that error; on epoll this is a plain call.
+        /// fallback, and Windows, where AFD poll requests are one-shot) re-arm the registration
+        /// on that error; on epoll this is a plain call.
         pub fn try_io<F, T>(&self, f: F) -> ::std::io::Result<T>
         where
             F: FnOnce() -> ::std::io::Result<T>,

@@ -10,6 +10,25 @@
 //!
 //! The non-blocking rule that matters most: after an event, repeat the operation until it
 //! returns `WouldBlock` (see [`Poll`](crate::Poll#edge-triggered-readiness)).
+//!
+//! # On Windows
+//!
+//! `TcpListener`, `TcpStream` and `UdpSocket` exist with the same methods; the Unix-domain
+//! types do not. What differs:
+//!
+//! - The raw-handle traits are the socket ones: `AsRawSocket`, `AsSocket`, `FromRawSocket`,
+//!   `IntoRawSocket`, `From<OwnedSocket>` and `From<T> for OwnedSocket`.
+//! - Sockets are created with `WSA_FLAG_NO_HANDLE_INHERIT` (not inherited by child processes)
+//!   instead of close-on-exec, and made non-blocking with `FIONBIO`.
+//! - A socket's registration lives in the mio type, not in the kernel: it can be registered
+//!   with one `Poll` at a time (a second `register` fails with `AlreadyExists` in release builds
+//!   too), and a socket converted out of the mio type (`into_raw_socket`, `From`) leaves its
+//!   registration behind.
+//! - Readiness is re-armed by the mio type's own operations: after an event, an operation on
+//!   the socket that returns `WouldBlock` asks the kernel again. I/O done on the raw socket
+//!   outside mio must go through `try_io` for the same effect.
+//! - Error codes are Winsock's (`WSAE*`), mapped by std to the same `ErrorKind`s where one
+//!   exists.
 
 /// `Debug` by delegating to the wrapped std type, and `From<$t> for $std`.
 macro_rules! impl_std_conversions {
