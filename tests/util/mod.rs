@@ -417,3 +417,100 @@ pub fn read_exact_polling<R: Read>(
     }
     out
 }
+
+// ---- added for Windows by the core-tests port ----
+
+/// A connected stream pair for the readiness tests of `Poll`/`Registry`/`Events`: `local` is
+/// registered (through `Source for Pair`), `peer` is written to and read from.
+///
+/// Unix: a Unix stream pair, `local` registered as a raw fd (`SourceFd`, what these tests
+/// have always used). Windows has no raw-handle source (readiness comes from AFD on a socket
+/// mio owns), so there it is a loopback TCP connection with `local` a `mio::net::TcpStream`;
+/// reading or writing `&pair.local` then goes through mio, whose `WouldBlock` re-arms.
+#[cfg(any(unix, all(windows, feature = "net")))]
+pub struct Pair {
+    #[cfg(unix)]
+    pub local: UnixStream,
+    #[cfg(unix)]
+    pub peer: UnixStream,
+    #[cfg(windows)]
+    pub local: mio::net::TcpStream,
+    #[cfg(windows)]
+    pub peer: std::net::TcpStream,
+}
+
+#[cfg(any(unix, all(windows, feature = "net")))]
+impl Pair {
+    /// Both ends non-blocking; on Windows also `TCP_NODELAY`, so a small write is sent at once.
+    pub fn new() -> Pair {
+        #[cfg(unix)]
+        {
+            let (local, peer) = unix_pair();
+            Pair { local, peer }
+        }
+        #[cfg(windows)]
+        {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let peer =
+                std::net::TcpStream::connect(listener.local_addr().unwrap()).expect("connect");
+            let (local, _) = listener.accept().expect("accept");
+            for s in [&local, &peer] {
+                s.set_nonblocking(true).unwrap();
+                s.set_nodelay(true).unwrap();
+            }
+            Pair {
+                local: mio::net::TcpStream::from_std(local),
+                peer,
+            }
+        }
+    }
+}
+
+#[cfg(any(unix, all(windows, feature = "net")))]
+impl mio::event::Source for Pair {
+    fn register(
+        &mut self,
+        registry: &mio::Registry,
+        token: Token,
+        interests: mio::Interest,
+    ) -> io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            mio::unix::SourceFd(&self.local.as_raw_fd()).register(registry, token, interests)
+        }
+        #[cfg(windows)]
+        {
+            self.local.register(registry, token, interests)
+        }
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &mio::Registry,
+        token: Token,
+        interests: mio::Interest,
+    ) -> io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            mio::unix::SourceFd(&self.local.as_raw_fd()).reregister(registry, token, interests)
+        }
+        #[cfg(windows)]
+        {
+            self.local.reregister(registry, token, interests)
+        }
+    }
+
+    fn deregister(&mut self, registry: &mio::Registry) -> io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            mio::unix::SourceFd(&self.local.as_raw_fd()).deregister(registry)
+        }
+        #[cfg(windows)]
+        {
+            self.local.deregister(registry)
+        }
+    }
+}
