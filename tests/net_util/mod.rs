@@ -1,13 +1,16 @@
 //! Helpers shared by the `mio::net` integration tests: bounded polling with expectations,
-//! loopback addresses, unique Unix socket paths and names, fd flag checks and running one test
-//! in a child process.
+//! loopback addresses, unique Unix socket paths and names, fd (Windows: socket handle) flag
+//! checks and running one test in a child process.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::ops::BitOr;
+#[cfg(unix)]
 use std::os::fd::AsFd;
+#[cfg(windows)]
+use std::os::windows::io::{AsRawSocket, AsSocket, FromRawSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -217,6 +220,7 @@ impl Drop for TempDir {
 }
 
 /// `(O_NONBLOCK set, FD_CLOEXEC set)` for `fd`, from `fcntl(F_GETFL)` and `fcntl(F_GETFD)`.
+#[cfg(unix)]
 pub fn fd_flags<Fd: AsFd>(fd: Fd) -> (bool, bool) {
     let fl = rustix::fs::fcntl_getfl(&fd).expect("fcntl(F_GETFL)");
     let fd_fl = rustix::io::fcntl_getfd(&fd).expect("fcntl(F_GETFD)");
@@ -227,11 +231,154 @@ pub fn fd_flags<Fd: AsFd>(fd: Fd) -> (bool, bool) {
 }
 
 /// Asserts that `fd` is non-blocking and close-on-exec.
+#[cfg(unix)]
 #[track_caller]
 pub fn assert_nonblocking_cloexec<Fd: AsFd>(fd: Fd) {
     let (nonblocking, cloexec) = fd_flags(fd);
     assert!(nonblocking, "O_NONBLOCK not set");
     assert!(cloexec, "FD_CLOEXEC not set");
+}
+
+/// Whether `fd` is in non-blocking mode (`O_NONBLOCK`).
+#[cfg(unix)]
+pub fn is_nonblocking<Fd: AsFd>(fd: Fd) -> bool {
+    fd_flags(fd).0
+}
+
+/// Whether `socket` is in non-blocking mode. Winsock cannot read `FIONBIO` back, so this asks
+/// the socket itself: a peek with a 50 ms `SO_RCVTIMEO` fails with `WouldBlock` on a
+/// non-blocking socket and with `TimedOut` (`WSAETIMEDOUT`) on a blocking one. Only for a
+/// connected stream or a bound datagram socket with nothing queued to read (a listener's
+/// `accept` has no timeout); the receive timeout is reset to none afterwards.
+#[cfg(windows)]
+#[track_caller]
+pub fn is_nonblocking<S: AsSocket>(socket: S) -> bool {
+    // A std stream borrowing the socket for `set_read_timeout` and `peek` (`recv(MSG_PEEK)`,
+    // which datagram sockets take too); `ManuallyDrop` so the socket is not closed.
+    // SAFETY: the socket is open for as long as `socket` is borrowed, which outlives `std`,
+    // and `std` is never dropped.
+    let std = std::mem::ManuallyDrop::new(unsafe {
+        std::net::TcpStream::from_raw_socket(socket.as_socket().as_raw_socket())
+    });
+    std.set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("set SO_RCVTIMEO");
+    let res = std.peek(&mut [0u8; 1]);
+    std.set_read_timeout(None).expect("reset SO_RCVTIMEO");
+    match res {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => true,
+        Err(e) if e.kind() == io::ErrorKind::TimedOut => false,
+        other => panic!("probing the blocking mode: the peek gave {other:?} (nothing queued?)"),
+    }
+}
+
+/// Asserts that `socket`'s handle is not inherited by child processes
+/// (`HANDLE_FLAG_INHERIT` clear): Windows' counterpart of close-on-exec. Its non-blocking mode
+/// cannot be read back (see `is_nonblocking`): the callers assert `WouldBlock` instead.
+#[cfg(windows)]
+#[track_caller]
+pub fn assert_not_inheritable<S: AsSocket>(socket: S) {
+    use windows_sys::Win32::Foundation::{GetHandleInformation, HANDLE, HANDLE_FLAG_INHERIT};
+    let mut flags = 0u32;
+    // SAFETY: a socket is a kernel handle; `flags` is a valid out-pointer.
+    let ok =
+        unsafe { GetHandleInformation(socket.as_socket().as_raw_socket() as HANDLE, &mut flags) };
+    assert!(
+        ok != 0,
+        "GetHandleInformation: {}",
+        io::Error::last_os_error()
+    );
+    assert_eq!(
+        flags & HANDLE_FLAG_INHERIT,
+        0,
+        "the socket handle is inheritable"
+    );
+}
+
+/// Whether this Windows process runs under Wine rather than on Windows: ntdll exports
+/// `wine_get_version` only under Wine. For the few documented places where Wine's Winsock
+/// differs from Windows; the test keeps asserting Windows' behaviour on Windows. (The same
+/// check as `tests/util`'s, which the `mio::net` tests do not include.)
+#[cfg(windows)]
+pub fn running_under_wine() -> bool {
+    use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
+    // SAFETY: both names are NUL-terminated; ntdll is mapped in every process and never
+    // unloaded, so its module handle stays valid.
+    unsafe {
+        let ntdll = GetModuleHandleA(b"ntdll.dll\0".as_ptr());
+        !ntdll.is_null() && GetProcAddress(ntdll, b"wine_get_version\0".as_ptr()).is_some()
+    }
+}
+
+/// Never on a non-Windows build (Wine runs Windows programs only).
+#[cfg(not(windows))]
+pub fn running_under_wine() -> bool {
+    false
+}
+
+/// The platform's raw socket handle under one name, so that the conversion tests read the same
+/// on both families: an fd on Unix, a `SOCKET` on Windows.
+#[cfg(unix)]
+pub use std::os::fd::{OwnedFd as OwnedHandle, RawFd as RawHandle};
+#[cfg(windows)]
+pub use std::os::windows::io::{OwnedSocket as OwnedHandle, RawSocket as RawHandle};
+
+/// `as_raw_fd()` / `as_raw_socket()`.
+#[cfg(unix)]
+pub fn raw_handle<T: std::os::fd::AsRawFd>(t: &T) -> RawHandle {
+    t.as_raw_fd()
+}
+
+/// `as_raw_fd()` / `as_raw_socket()`.
+#[cfg(windows)]
+pub fn raw_handle<T: AsRawSocket>(t: &T) -> RawHandle {
+    t.as_raw_socket()
+}
+
+/// The raw handle through the borrowed one: `as_fd().as_raw_fd()` /
+/// `as_socket().as_raw_socket()`.
+#[cfg(unix)]
+pub fn borrowed_raw_handle<T: AsFd>(t: &T) -> RawHandle {
+    use std::os::fd::AsRawFd;
+    t.as_fd().as_raw_fd()
+}
+
+/// The raw handle through the borrowed one: `as_fd().as_raw_fd()` /
+/// `as_socket().as_raw_socket()`.
+#[cfg(windows)]
+pub fn borrowed_raw_handle<T: AsSocket>(t: &T) -> RawHandle {
+    t.as_socket().as_raw_socket()
+}
+
+/// `into_raw_fd()` / `into_raw_socket()`.
+#[cfg(unix)]
+pub fn into_raw_handle<T: std::os::fd::IntoRawFd>(t: T) -> RawHandle {
+    t.into_raw_fd()
+}
+
+/// `into_raw_fd()` / `into_raw_socket()`.
+#[cfg(windows)]
+pub fn into_raw_handle<T: std::os::windows::io::IntoRawSocket>(t: T) -> RawHandle {
+    t.into_raw_socket()
+}
+
+/// `from_raw_fd()` / `from_raw_socket()`.
+///
+/// # Safety
+/// `raw` must be an open socket that nothing else owns.
+#[cfg(unix)]
+pub unsafe fn from_raw_handle<T: std::os::fd::FromRawFd>(raw: RawHandle) -> T {
+    // SAFETY: the caller's contract.
+    unsafe { T::from_raw_fd(raw) }
+}
+
+/// `from_raw_fd()` / `from_raw_socket()`.
+///
+/// # Safety
+/// `raw` must be an open socket that nothing else owns.
+#[cfg(windows)]
+pub unsafe fn from_raw_handle<T: FromRawSocket>(raw: RawHandle) -> T {
+    // SAFETY: the caller's contract.
+    unsafe { T::from_raw_socket(raw) }
 }
 
 /// Asserts that `result` is a `WouldBlock` error.
