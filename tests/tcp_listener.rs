@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::net::{self, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
@@ -13,10 +12,14 @@ use mio::{Events, Interest, Poll, Token};
 
 mod net_util;
 use net_util::{
-    any_local_address, any_local_ipv6_address, assert_nonblocking_cloexec, assert_would_block,
-    expect_events, expect_no_events, expect_no_events_for, fd_flags, poll_once, read_polling,
-    until_ready, Readiness, TIMEOUT,
+    any_local_address, any_local_ipv6_address, assert_would_block, borrowed_raw_handle,
+    expect_events, expect_no_events, expect_no_events_for, from_raw_handle, into_raw_handle,
+    poll_once, raw_handle, read_polling, until_ready, OwnedHandle, Readiness, TIMEOUT,
 };
+#[cfg(unix)]
+use net_util::{assert_nonblocking_cloexec, fd_flags};
+#[cfg(windows)]
+use net_util::{assert_not_inheritable, is_nonblocking};
 
 const LISTENER: Token = Token(0);
 
@@ -135,10 +138,23 @@ fn accept_storm_until_would_block_then_rearm_ipv6() {
 
 #[test]
 fn listener_fd_is_nonblocking_and_cloexec() {
-    let listener = TcpListener::bind(any_local_address()).unwrap();
-    assert_nonblocking_cloexec(&listener);
-    let listener = TcpListener::bind(any_local_ipv6_address()).unwrap();
-    assert_nonblocking_cloexec(&listener);
+    for addr in [any_local_address(), any_local_ipv6_address()] {
+        let listener = TcpListener::bind(addr).unwrap();
+        assert_new_listener_flags(&listener);
+    }
+}
+
+/// Non-blocking and close-on-exec. Windows: not inheritable, and non-blocking as `accept`
+/// shows (Winsock cannot read `FIONBIO` back); nothing may be queued on `listener`.
+#[track_caller]
+fn assert_new_listener_flags(listener: &TcpListener) {
+    #[cfg(unix)]
+    assert_nonblocking_cloexec(listener);
+    #[cfg(windows)]
+    {
+        assert_not_inheritable(listener);
+        assert_would_block(listener.accept());
+    }
 }
 
 #[test]
@@ -152,7 +168,13 @@ fn accepted_stream_is_nonblocking_and_cloexec() {
 
     let (mut stream, peer) = until_ready(&mut poll, &mut events, || listener.accept());
     assert_eq!(peer, client.local_addr().unwrap());
+    #[cfg(unix)]
     assert_nonblocking_cloexec(&stream);
+    #[cfg(windows)]
+    {
+        assert_not_inheritable(&stream);
+        assert!(is_nonblocking(&stream));
+    }
     // Non-blocking in practice too: nothing to read yet.
     let mut buf = [0; 8];
     assert_would_block(stream.read(&mut buf));
@@ -232,6 +254,9 @@ fn from_std_nonblocking_listener() {
 }
 
 #[test]
+// Windows: Winsock cannot read `FIONBIO` back and `accept` has no timeout to probe it with
+// (tcp_stream.rs and udp_socket.rs check `from_std` there).
+#[cfg(unix)]
 fn from_std_does_not_change_blocking_mode() {
     let std_listener = net::TcpListener::bind(any_local_address()).unwrap();
     let (nonblocking, _) = fd_flags(&std_listener);
@@ -245,9 +270,9 @@ fn from_std_does_not_change_blocking_mode() {
 fn into_std_keeps_socket_and_mode() {
     let listener = TcpListener::bind(any_local_address()).unwrap();
     let addr = listener.local_addr().unwrap();
-    let fd = listener.as_raw_fd();
+    let fd = raw_handle(&listener);
     let std_listener = net::TcpListener::from(listener);
-    assert_eq!(std_listener.as_raw_fd(), fd);
+    assert_eq!(raw_handle(&std_listener), fd);
     assert_eq!(std_listener.local_addr().unwrap(), addr);
     // Still non-blocking.
     assert_would_block(std_listener.accept());
@@ -270,13 +295,13 @@ fn into_std_keeps_socket_and_mode() {
 fn raw_fd_round_trip() {
     let listener = TcpListener::bind(any_local_address()).unwrap();
     let addr = listener.local_addr().unwrap();
-    assert_eq!(listener.as_raw_fd(), listener.as_fd().as_raw_fd());
-    let raw = listener.into_raw_fd();
-    // SAFETY: `raw` was just released by `into_raw_fd`; nothing else owns it.
-    let mut listener = unsafe { TcpListener::from_raw_fd(raw) };
-    assert_eq!(listener.as_raw_fd(), raw);
+    assert_eq!(raw_handle(&listener), borrowed_raw_handle(&listener));
+    let raw = into_raw_handle(listener);
+    // SAFETY: `raw` was just released by `into_raw_handle`; nothing else owns it.
+    let mut listener: TcpListener = unsafe { from_raw_handle(raw) };
+    assert_eq!(raw_handle(&listener), raw);
     assert_eq!(listener.local_addr().unwrap(), addr);
-    assert_nonblocking_cloexec(&listener);
+    assert_new_listener_flags(&listener);
 
     // The round-tripped listener still registers and accepts.
     let (mut poll, mut events) = setup();
@@ -296,11 +321,11 @@ fn raw_fd_round_trip() {
 fn owned_fd_round_trip() {
     let listener = TcpListener::bind(any_local_address()).unwrap();
     let addr = listener.local_addr().unwrap();
-    let raw = listener.as_raw_fd();
-    let owned = OwnedFd::from(listener);
-    assert_eq!(owned.as_raw_fd(), raw);
+    let raw = raw_handle(&listener);
+    let owned = OwnedHandle::from(listener);
+    assert_eq!(raw_handle(&owned), raw);
     let listener = TcpListener::from(owned);
-    assert_eq!(listener.as_raw_fd(), raw);
+    assert_eq!(raw_handle(&listener), raw);
     assert_eq!(listener.local_addr().unwrap(), addr);
     assert_would_block(listener.accept());
 }
@@ -312,7 +337,10 @@ fn debug_shows_type_and_address() {
     let debug = format!("{listener:?}");
     assert!(debug.contains("TcpListener"), "{debug}");
     assert!(debug.contains(&addr.to_string()), "{debug}");
-    assert!(debug.contains(&listener.as_raw_fd().to_string()), "{debug}");
+    assert!(
+        debug.contains(&raw_handle(&listener).to_string()),
+        "{debug}"
+    );
 }
 
 #[test]
