@@ -19,10 +19,11 @@ fn are_send_and_sync() {
 
 #[test]
 #[cfg(all(
+    target_os = "linux",
     target_arch = "x86_64",
     feature = "os-poll",
     not(mio_unsupported_force_poll_poll)
-))]
+))] // The epoll layout.
 fn sizes() {
     // `Event` is exactly the kernel's packed `struct epoll_event`.
     assert_eq!(std::mem::size_of::<Event>(), 12);
@@ -56,21 +57,25 @@ fn clear_on_empty_events() {
     assert_eq!(events.capacity(), 3);
 }
 
-#[cfg(all(feature = "os-poll", feature = "os-ext"))]
+// Windows: `util::Pair` is a `mio::net::TcpStream` there.
+#[cfg(all(feature = "os-poll", feature = "os-ext", any(unix, feature = "net")))]
 mod util;
 
-/// Tests that need events from a real `Poll`.
-#[cfg(all(feature = "os-poll", feature = "os-ext"))]
+/// Tests that need events from a real `Poll`. The sockets are `util::Pair`s: a Unix stream
+/// pair registered as a raw fd on Unix, a loopback TCP connection on Windows.
+#[cfg(all(feature = "os-poll", feature = "os-ext", any(unix, feature = "net")))]
 mod polled {
     use std::io::{Read, Write};
+    #[cfg(unix)]
     use std::os::fd::AsRawFd;
     use std::time::Duration;
 
     use mio::event::Event;
+    #[cfg(unix)]
     use mio::unix::SourceFd;
     use mio::{Events, Interest, Poll, Token, Waker};
 
-    use crate::util::{self, expect_event, expect_events, poll_once, ExpectEvent, Readiness};
+    use crate::util::{self, expect_event, expect_events, poll_once, ExpectEvent, Pair, Readiness};
 
     const WAKER: Token = Token(1);
 
@@ -89,9 +94,18 @@ mod polled {
     }
 
     /// Polls until one call returns at least `n` events; returns the `Events` as filled by it.
-    fn poll_until_at_least(poll: &mut Poll, events: &mut Events, n: usize) {
+    /// `rearm` runs before each call: on Windows the sources' AFD completions are queued
+    /// asynchronously, so one call may see only some of them, and re-registering (with the
+    /// data still unread) makes all of them due again for the next try.
+    fn poll_until_at_least(
+        poll: &mut Poll,
+        events: &mut Events,
+        n: usize,
+        mut rearm: impl FnMut(&Poll),
+    ) {
         let deadline = std::time::Instant::now() + util::EXPECT_TIMEOUT;
         loop {
+            rearm(poll);
             let seen = poll_once(poll, events, Some(Duration::from_millis(100)));
             if seen.len() >= n {
                 return;
@@ -141,17 +155,26 @@ mod polled {
     fn iter_size_hint_and_count_report_the_total() {
         let mut poll = Poll::new().unwrap();
         let mut events = Events::with_capacity(8);
-        let (a, mut a_peer) = util::unix_pair();
-        let (b, mut b_peer) = util::unix_pair();
+        let mut a = Pair::new();
+        let mut b = Pair::new();
         poll.registry()
-            .register(&mut SourceFd(&a.as_raw_fd()), Token(10), Interest::READABLE)
+            .register(&mut a, Token(10), Interest::READABLE)
             .unwrap();
         poll.registry()
-            .register(&mut SourceFd(&b.as_raw_fd()), Token(11), Interest::READABLE)
+            .register(&mut b, Token(11), Interest::READABLE)
             .unwrap();
-        a_peer.write_all(b"a").unwrap();
-        b_peer.write_all(b"b").unwrap();
-        poll_until_at_least(&mut poll, &mut events, 2);
+        a.peer.write_all(b"a").unwrap();
+        b.peer.write_all(b"b").unwrap();
+        let mut first = true;
+        poll_until_at_least(&mut poll, &mut events, 2, |poll| {
+            if !std::mem::take(&mut first) {
+                for (pair, token) in [(&mut a, Token(10)), (&mut b, Token(11))] {
+                    poll.registry()
+                        .reregister(pair, token, Interest::READABLE)
+                        .unwrap();
+                }
+            }
+        });
 
         let mut iter = events.iter();
         assert_eq!(iter.size_hint(), (2, Some(2)));
@@ -205,13 +228,15 @@ mod polled {
     fn event_debug_of_a_writable_event() {
         let mut poll = Poll::new().unwrap();
         let mut events = Events::with_capacity(8);
+        // An eventfd on Linux, a TCP socket with room on Windows: writable, nothing else.
+        #[cfg(unix)]
         let efd = util::eventfd();
+        #[cfg(unix)]
+        let mut source = SourceFd(&efd.as_raw_fd());
+        #[cfg(windows)]
+        let mut source = Pair::new();
         poll.registry()
-            .register(
-                &mut SourceFd(&efd.as_raw_fd()),
-                Token(42),
-                Interest::WRITABLE,
-            )
+            .register(&mut source, Token(42), Interest::WRITABLE)
             .unwrap();
         expect_event(&mut poll, &mut events, Token(42));
         let event = events.iter().find(|e| e.token() == Token(42)).unwrap();
@@ -252,26 +277,22 @@ mod polled {
     fn readable_and_writable_flags_of_a_socket() {
         let mut poll = Poll::new().unwrap();
         let mut events = Events::with_capacity(8);
-        let (a, mut b) = util::unix_pair();
-        let fd = a.as_raw_fd();
+        let mut pair = Pair::new();
         poll.registry()
-            .register(
-                &mut SourceFd(&fd),
-                Token(0),
-                Interest::READABLE | Interest::WRITABLE,
-            )
+            .register(&mut pair, Token(0), Interest::READABLE | Interest::WRITABLE)
             .unwrap();
         let first = expect_event(&mut poll, &mut events, Token(0));
         assert!(first.writable);
         assert!(!first.readable && !first.error && !first.read_closed && !first.write_closed);
 
-        b.write_all(b"hi").unwrap();
+        pair.peer.write_all(b"hi").unwrap();
         let second = expect_event(&mut poll, &mut events, Token(0));
         assert!(second.readable);
         assert!(!second.error && !second.read_closed && !second.write_closed && !second.priority);
     }
 
     #[test]
+    #[cfg(unix)] // A Unix stream's peer closing is a hang-up (both directions); see below for TCP.
     fn peer_closed_socket_flags() {
         let mut poll = Poll::new().unwrap();
         let mut events = Events::with_capacity(8);
@@ -298,15 +319,38 @@ mod polled {
         assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
     }
 
+    /// Windows (TCP): the peer closing sends a FIN, a half close: readable and read-closed,
+    /// and the write side is not reported closed (only a reset, `AFD_POLL_ABORT`, would).
+    #[test]
+    #[cfg(windows)]
+    fn peer_closed_socket_flags() {
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        let mut pair = Pair::new();
+        poll.registry()
+            .register(&mut pair, Token(0), Interest::READABLE | Interest::WRITABLE)
+            .unwrap();
+        expect_event(&mut poll, &mut events, Token(0)); // writable
+        drop(pair.peer);
+        let event = expect_event(&mut poll, &mut events, Token(0));
+        assert!(event.readable, "{event:?}");
+        assert!(event.read_closed, "{event:?}");
+        assert!(!event.write_closed, "{event:?}");
+        assert!(!event.error, "{event:?}");
+        assert!(!event.priority, "{event:?}");
+        let mut buf = [0u8; 8];
+        assert_eq!((&pair.local).read(&mut buf).unwrap(), 0);
+    }
+
     #[test]
     fn read_half_shutdown_sets_read_closed_only() {
         let mut poll = Poll::new().unwrap();
         let mut events = Events::with_capacity(8);
-        let (a, b) = util::unix_pair();
+        let mut pair = Pair::new();
         poll.registry()
-            .register(&mut SourceFd(&a.as_raw_fd()), Token(0), Interest::READABLE)
+            .register(&mut pair, Token(0), Interest::READABLE)
             .unwrap();
-        b.shutdown(std::net::Shutdown::Write).unwrap();
+        pair.peer.shutdown(std::net::Shutdown::Write).unwrap();
         let event = expect_event(&mut poll, &mut events, Token(0));
         assert!(event.readable, "{event:?}");
         assert!(event.read_closed, "{event:?}");
@@ -318,15 +362,16 @@ mod polled {
     fn aio_and_lio_are_never_set() {
         let mut poll = Poll::new().unwrap();
         let mut events = Events::with_capacity(8);
-        let (a, b) = util::unix_pair();
+        let mut pair = Pair::new();
+        // `PRIORITY` exists on Linux and Android only.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let interests = Interest::READABLE | Interest::WRITABLE | Interest::PRIORITY;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let interests = Interest::READABLE | Interest::WRITABLE;
         poll.registry()
-            .register(
-                &mut SourceFd(&a.as_raw_fd()),
-                Token(0),
-                Interest::READABLE | Interest::WRITABLE | Interest::PRIORITY,
-            )
+            .register(&mut pair, Token(0), interests)
             .unwrap();
-        drop(b);
+        drop(pair.peer);
         expect_event(&mut poll, &mut events, Token(0));
         for event in events.iter() {
             assert!(!event.is_aio());

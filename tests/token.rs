@@ -66,19 +66,19 @@ fn hash() {
     assert!(!set.contains(&Token(3)));
 }
 
-#[cfg(all(feature = "os-poll", feature = "os-ext"))]
+// Windows: `util::Pair` is a `mio::net::TcpStream` there.
+#[cfg(all(feature = "os-poll", feature = "os-ext", any(unix, feature = "net")))]
 mod util;
 
-/// Tokens survive epoll's `u64` unchanged, including values with the top bits set.
-#[cfg(all(feature = "os-poll", feature = "os-ext"))]
+/// Tokens survive epoll's `u64` (Windows: the completion port's keys and events) unchanged,
+/// including values with the top bits set.
+#[cfg(all(feature = "os-poll", feature = "os-ext", any(unix, feature = "net")))]
 mod round_trip {
     use std::io::Write;
-    use std::os::fd::AsRawFd;
 
-    use mio::unix::SourceFd;
     use mio::{Events, Interest, Poll, Token, Waker};
 
-    use crate::util::{self, expect_events, ExpectEvent, Readiness};
+    use crate::util::{self, expect_events, ExpectEvent, Pair, Readiness};
 
     fn round_trip(tokens: &[Token]) {
         util::init();
@@ -86,12 +86,12 @@ mod round_trip {
         let mut events = Events::with_capacity(16);
         let mut pairs = Vec::new();
         for &token in tokens {
-            let (a, mut b) = util::unix_pair();
+            let mut pair = Pair::new();
             poll.registry()
-                .register(&mut SourceFd(&a.as_raw_fd()), token, Interest::READABLE)
+                .register(&mut pair, token, Interest::READABLE)
                 .unwrap();
-            b.write_all(b"x").unwrap();
-            pairs.push((a, b));
+            pair.peer.write_all(b"x").unwrap();
+            pairs.push(pair);
         }
         let expected = tokens
             .iter()
@@ -145,15 +145,14 @@ mod round_trip {
     fn reregister_changes_to_max_token() {
         let mut poll = Poll::new().unwrap();
         let mut events = Events::with_capacity(4);
-        let (a, mut b) = util::unix_pair();
-        let fd = a.as_raw_fd();
+        let mut pair = Pair::new();
         poll.registry()
-            .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+            .register(&mut pair, Token(0), Interest::READABLE)
             .unwrap();
         poll.registry()
-            .reregister(&mut SourceFd(&fd), Token(usize::MAX), Interest::READABLE)
+            .reregister(&mut pair, Token(usize::MAX), Interest::READABLE)
             .unwrap();
-        b.write_all(b"x").unwrap();
+        pair.peer.write_all(b"x").unwrap();
         let seen = expect_events(
             &mut poll,
             &mut events,

@@ -1,5 +1,9 @@
 //! Tests of `Waker`: waking a blocked `Poll`, coalescing, threads, drop, and one per `Poll`.
+//! The other source next to the waker is a pipe on Unix and a loopback TCP pair
+//! (`util::Pair`) on Windows.
 #![cfg(all(feature = "os-poll", feature = "os-ext"))]
+// Windows: `util::Pair` is a `mio::net::TcpStream` there.
+#![cfg(any(unix, feature = "net"))]
 
 mod util;
 
@@ -8,6 +12,7 @@ use std::sync::{mpsc, Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
+#[cfg(unix)]
 use mio::unix::pipe;
 use mio::{Events, Interest, Poll, Token, Waker};
 
@@ -148,9 +153,15 @@ fn wake_a_blocked_poll() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
     let waker = Waker::new(poll.registry(), WAKE).unwrap();
-    // A pipe as watchdog: if the waker fails, a write unblocks `poll(None)` so the test fails
-    // instead of hanging.
+    // A pipe (Windows: a TCP pair) as watchdog: if the waker fails, a write unblocks
+    // `poll(None)` so the test fails instead of hanging.
+    #[cfg(unix)]
     let (mut watchdog, mut watchdog_rx) = pipe::new().unwrap();
+    #[cfg(windows)]
+    let (mut watchdog_rx, mut watchdog) = {
+        let pair = util::Pair::new();
+        (pair.local, pair.peer)
+    };
     poll.registry()
         .register(&mut watchdog_rx, WATCHDOG, Interest::READABLE)
         .unwrap();
@@ -205,7 +216,13 @@ fn waker_next_to_other_sources() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
     let waker = Waker::new(poll.registry(), WAKE).unwrap();
+    #[cfg(unix)]
     let (mut sender, mut receiver) = pipe::new().unwrap();
+    #[cfg(windows)]
+    let (mut receiver, mut sender) = {
+        let pair = util::Pair::new();
+        (pair.local, pair.peer)
+    };
     poll.registry()
         .register(&mut receiver, Token(1), Interest::READABLE)
         .unwrap();
@@ -223,12 +240,35 @@ fn waker_next_to_other_sources() {
 
 /// Dropping the waker removes it: a wake that was not yet polled is not delivered.
 #[test]
+#[cfg(unix)] // Closing the eventfd (or pipe) takes it out of the kernel's ready list.
 fn dropped_waker_delivers_nothing() {
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
     let waker = Waker::new(poll.registry(), WAKE).unwrap();
     waker.wake().unwrap();
     drop(waker);
+    expect_no_events(&mut poll, &mut events);
+}
+
+/// Windows: a wake is a completion packet posted to the port, and a posted packet cannot be
+/// taken back, so one wake made before the drop may still be delivered (events are only
+/// promised while the `Waker` lives); after it, nothing, and wakes never pile up.
+#[test]
+#[cfg(windows)]
+fn dropped_waker_delivers_at_most_the_posted_wake() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let waker = Waker::new(poll.registry(), WAKE).unwrap();
+    for _ in 0..10 {
+        waker.wake().unwrap();
+    }
+    drop(waker);
+    let seen = poll_once(&mut poll, &mut events, Some(Duration::from_millis(100)));
+    assert!(seen.len() <= 1, "{seen:?}");
+    assert!(
+        seen.iter().all(|e| e.token == WAKE && e.readable),
+        "{seen:?}"
+    );
     expect_no_events(&mut poll, &mut events);
 }
 
