@@ -318,8 +318,10 @@ pub fn running_under_wine() -> bool {
 /// The platform's raw socket handle under one name, so that the conversion tests read the same
 /// on both families: an fd on Unix, a `SOCKET` on Windows.
 #[cfg(unix)]
+#[allow(unused_imports)] // not every test file converts
 pub use std::os::fd::{OwnedFd as OwnedHandle, RawFd as RawHandle};
 #[cfg(windows)]
+#[allow(unused_imports)] // not every test file converts
 pub use std::os::windows::io::{OwnedSocket as OwnedHandle, RawSocket as RawHandle};
 
 /// `as_raw_fd()` / `as_raw_socket()`.
