@@ -14,13 +14,19 @@
 //!   error of a finished write (the reader went away) is returned by the next `write`.
 //! - **connect**: an overlapped `ConnectNamedPipe`; `WouldBlock` until a client comes, then a
 //!   writable event; calling `connect` again then answers `Ok`.
+//! - **disconnect**: what the ended connection left behind (buffered data, its end of file or
+//!   error, the results of its reads and writes still in flight) is dropped, never handed to
+//!   the next client.
 //! - **register / reregister**: a packet posted to the port reports what is ready right now
-//!   (the new edge that registering gives on every backend).
+//!   (the new edge that registering gives on every backend). An end of file or error found
+//!   when starting a read (no completion will come) is reported the same way.
 //!
 //! Each operation in flight owns one strong reference to the pipe's [`Inner`] (which holds the
 //! buffers and the `OVERLAPPED`s the kernel writes), taken back by its completion callback;
 //! dropping the pipe cancels its I/O and closes the handle, and the memory stays valid until
-//! the cancelled completions are dequeued (or the `Poll` shuts down and drains them).
+//! the cancelled completions are dequeued (or the `Poll` shuts down and drains them). A pipe
+//! stays in its port's registrations from its first registration until it is dropped,
+//! deregistered or not, so that a `Poll` shutting down cancels whatever it still has in flight.
 //!
 //! I/O before the pipe is registered answers `WouldBlock` and starts nothing: without a
 //! completion port, a completion would be lost.
@@ -102,12 +108,15 @@ enum WriteState {
 struct Registered {
     token: Token,
     interests: Interest,
-    slot: usize,
 }
 
 struct State {
     /// The port the handle is tied to, for its whole life, once first registered.
     port: Option<Arc<Shared>>,
+    /// This pipe's slot in the port's registrations, from the first registration until the
+    /// pipe is closed: deregistered or not, its I/O in flight completes on that port, so a
+    /// `Poll` shutting down must be able to cancel it.
+    slot: Option<usize>,
     registered: Option<Registered>,
     read: ReadState,
     read_buf: Vec<u8>,
@@ -118,6 +127,10 @@ struct State {
     listening: bool,
     connect_error: Option<io::Error>,
     notify_pending: bool,
+    /// The read / write in flight belongs to a connection `disconnect` ended: its result
+    /// (data read, an error) is dropped when it completes.
+    read_stale: bool,
+    write_stale: bool,
     /// The handle was closed (`NamedPipe` dropped).
     closed: bool,
 }
@@ -189,6 +202,7 @@ impl Inner {
             handle,
             state: Mutex::new(State {
                 port: None,
+                slot: None,
                 registered: None,
                 read: ReadState::Idle,
                 read_buf: Vec::new(),
@@ -198,6 +212,8 @@ impl Inner {
                 listening: false,
                 connect_error: None,
                 notify_pending: false,
+                read_stale: false,
+                write_stale: false,
                 closed: false,
             }),
         })
@@ -280,11 +296,14 @@ impl Inner {
         st.read = match err.raw_os_error() {
             Some(c) if c == ERROR_PIPE_LISTENING as i32 => {
                 st.listening = true;
-                ReadState::Idle
+                return;
             }
             c if is_broken(c) => ReadState::Eof,
             _ => ReadState::Err(err),
         };
+        // No completion will report this end of file or error: a notification packet does,
+        // so the edge is not lost (e.g. a reader that drained the buffer and then waits).
+        self.post_notify(st);
     }
 
     /// Posts a packet that reports current readiness (at most one queued at a time).
@@ -465,16 +484,20 @@ impl Inner {
         unsafe { *self.connect.as_ptr() = std::mem::zeroed() };
         // SAFETY: the `OVERLAPPED` lives in `self`, kept alive by `context` until completion.
         let ok = unsafe { ConnectNamedPipe(self.handle, self.connect.as_ptr()) };
-        let code = last_error();
-        if ok == 0 && code == ERROR_IO_PENDING {
+        if ok != 0 || last_error() == ERROR_IO_PENDING {
+            // Pending, or done at once with a success status: either way a completion packet
+            // is queued (the handle is associated with the port, without
+            // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) and owns `context`; it reports the
+            // connection as a writable event, after which `connect` answers `Ok`.
             st.connecting = true;
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        // Done at once: the overlapped call queues a packet only when it went pending.
+        let code = last_error();
+        // Failed at once (an error status, `ERROR_PIPE_CONNECTED` included): no packet.
         // SAFETY: no packet will come for this call: the reference comes back here.
         drop(unsafe { Arc::from_raw(context) });
         port.end_op();
-        if ok != 0 || code == ERROR_PIPE_CONNECTED {
+        if code == ERROR_PIPE_CONNECTED {
             self.connected(&mut st);
             Ok(())
         } else {
@@ -501,6 +524,21 @@ impl Inner {
         }
         let mut st = lock(&self.state);
         st.listening = true;
+        // What the old client sent and nobody read is lost, and its end of file or errors
+        // are not the next client's: that includes the results of a read or write in flight
+        // (even one that completed before the disconnect but is not dequeued yet).
+        match st.read {
+            ReadState::Pending => st.read_stale = true,
+            ReadState::Ready { .. } | ReadState::Eof | ReadState::Err(_) => {
+                st.read = ReadState::Idle
+            }
+            ReadState::Idle => {}
+        }
+        match st.write {
+            WriteState::Pending => st.write_stale = true,
+            WriteState::Err(_) => st.write = WriteState::Idle,
+            WriteState::Idle => {}
+        }
         Ok(())
     }
 
@@ -533,14 +571,10 @@ impl Inner {
             None => {
                 shared.port.associate(self.handle, key::OVERLAPPED)?;
                 st.port = Some(Arc::clone(shared));
+                st.slot = Some(shared.add_registration(Arc::clone(self) as Arc<dyn Registration>));
             }
         }
-        let slot = shared.add_registration(Arc::clone(self) as Arc<dyn Registration>);
-        st.registered = Some(Registered {
-            token,
-            interests,
-            slot,
-        });
+        st.registered = Some(Registered { token, interests });
         self.start_read(&mut st);
         self.post_notify(&mut st);
         Ok(())
@@ -565,9 +599,9 @@ impl Inner {
     pub(crate) fn deregister(self: &Arc<Self>, selector: &Selector) -> io::Result<()> {
         let mut st = lock(&self.state);
         self.check_registered(&st, selector)?;
-        if let (Some(reg), Some(port)) = (st.registered.take(), &st.port) {
-            port.remove_registration(reg.slot);
-        }
+        // I/O in flight finishes on the port, silently (no registration, no event); the
+        // pipe keeps its slot there until it is closed, see `State::slot`.
+        st.registered = None;
         Ok(())
     }
 
@@ -593,8 +627,9 @@ impl Inner {
             return;
         }
         st.closed = true;
-        if let (Some(reg), Some(port)) = (st.registered.take(), &st.port) {
-            port.remove_registration(reg.slot);
+        st.registered = None;
+        if let (Some(slot), Some(port)) = (st.slot.take(), &st.port) {
+            port.remove_registration(slot);
         }
         // SAFETY: the handle is valid until closed just below; a null `OVERLAPPED` cancels
         // every operation this process started on it.
@@ -634,6 +669,12 @@ fn read_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
     // SAFETY: started by `Inner::start_read` on field 1 with a reference given away.
     let inner = unsafe { take_back(entry, 1) };
     let mut st = lock(&inner.state);
+    if std::mem::take(&mut st.read_stale) {
+        // A read of a connection `disconnect` ended: its data or error is not for anyone.
+        st.read = ReadState::Idle;
+        inner.start_read(&mut st);
+        return;
+    }
     st.read = match status(entry) {
         Ok(0) => ReadState::Idle,
         Ok(n) => {
@@ -660,6 +701,15 @@ fn write_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
     // SAFETY: started by `Inner::write` on field 2 with a reference given away.
     let inner = unsafe { take_back(entry, 2) };
     let mut st = lock(&inner.state);
+    if std::mem::take(&mut st.write_stale) {
+        // A write of a connection `disconnect` ended: its result is not the next client's,
+        // but a writer that got `WouldBlock` from the new connection meanwhile waits for
+        // this slot to free up.
+        st.write = WriteState::Idle;
+        let flags = Inner::readiness(&st) & afd::POLL_SEND;
+        Inner::emit(&st, flags, events);
+        return;
+    }
     st.write = match status(entry) {
         Ok(_) => WriteState::Idle,
         Err(err) if is_broken(err.raw_os_error()) => {
