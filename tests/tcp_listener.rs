@@ -209,7 +209,8 @@ fn local_addr_matches_bound_port() {
     let std_listener = net::TcpListener::bind(any_local_address()).unwrap();
     let addr = std_listener.local_addr().unwrap();
     drop(std_listener);
-    // Binding a specific (just freed) port: SO_REUSEADDR makes this reliable.
+    // Binding a specific (just freed) port: SO_REUSEADDR makes this reliable (Windows has no
+    // SO_REUSEADDR step, and needs none: nothing connected, so no TIME_WAIT holds the port).
     let listener = TcpListener::bind(addr).unwrap();
     assert_eq!(listener.local_addr().unwrap(), addr);
 }
