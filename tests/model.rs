@@ -21,17 +21,29 @@
 //! raw pipe read end through `SourceFd` (closed only after deregistering, as its docs require,
 //! except on epoll, where closing a registered fd is also checked).
 //!
+//! Windows: the sources are a loopback TCP connection (`mio::net::TcpStream`, the peer a
+//! std stream) and a connected pair of UDP sockets (`mio::net::UdpSocket`), both re-armed by
+//! their reads' `WouldBlock` as everywhere; there are no raw fds, closed fds or regular files
+//! to register (those ops are Unix only), and handle values stand in for fd numbers in the
+//! reuse count. Named pipes are left out: their reads complete asynchronously, so a drain
+//! right after a write may legitimately see less than was written.
+//!
 //! 64 cases by default (CI); more from one command, e.g.
 //! `PROPTEST_CASES=5000 cargo test --release --all-features --test model`.
 #![cfg(all(feature = "os-poll", feature = "os-ext", feature = "net"))]
 
 use std::io::{self, ErrorKind, Read, Write};
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::AsRawSocket;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use mio::event::Source;
+#[cfg(unix)]
 use mio::net::UnixStream;
+#[cfg(unix)]
 use mio::unix::{pipe, SourceFd};
 use mio::{Events, Interest, Poll, Token, Waker};
 use proptest::prelude::*;
@@ -45,17 +57,43 @@ const SETTLE_POLLS: usize = 20;
 const MAX_PENDING: usize = 16 * 1024;
 
 /// Whether raw fds are re-armed by draining them (epoll: yes; the poll(2) fallback: no).
+#[cfg(unix)]
 const RAW_DRAIN_REARMS: bool = !cfg!(mio_unsupported_force_poll_poll);
 /// Whether closing a registered raw fd ends its registration (epoll: yes; the poll(2)
 /// fallback: no, it reports the closed fd once as an error event: deregister first, as the
 /// `SourceFd` docs say).
+#[cfg(unix)]
 const RAW_CLOSE_DEREGISTERS: bool = !cfg!(mio_unsupported_force_poll_poll);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
+    #[cfg(unix)]
     Pipe,
     Stream,
+    #[cfg(unix)]
     RawPipe,
+    #[cfg(windows)]
+    Datagram,
+}
+
+impl Kind {
+    /// Whether the end is registered for writing too (pipe read ends are only readable).
+    fn duplex(self) -> bool {
+        match self {
+            #[cfg(unix)]
+            Kind::Pipe | Kind::RawPipe => false,
+            _ => true,
+        }
+    }
+
+    /// Whether draining to `WouldBlock` re-arms readable (all but a raw fd with poll(2)).
+    fn drain_rearms(self) -> bool {
+        match self {
+            #[cfg(unix)]
+            Kind::RawPipe => RAW_DRAIN_REARMS,
+            _ => true,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -65,6 +103,7 @@ enum Dir {
     Rw,
 }
 
+#[cfg(unix)] // Raw fds: Unix only.
 #[derive(Clone, Copy, Debug)]
 enum BadCall {
     Register,
@@ -84,10 +123,13 @@ enum Op {
     Wake,
     Poll,
     Settle,
+    #[cfg(unix)] // Raw fds: Unix only.
     ClosedFd(BadCall),
+    #[cfg(unix)] // Raw fds: Unix only.
     RegularFile,
 }
 
+#[cfg(unix)]
 fn op_strategy() -> impl Strategy<Value = Op> {
     let slot = 0..SLOTS;
     let kind = prop_oneof![Just(Kind::Pipe), Just(Kind::Stream), Just(Kind::RawPipe)];
@@ -113,14 +155,112 @@ fn op_strategy() -> impl Strategy<Value = Op> {
     ]
 }
 
+#[cfg(windows)]
+fn op_strategy() -> impl Strategy<Value = Op> {
+    let slot = 0..SLOTS;
+    let kind = prop_oneof![Just(Kind::Stream), Just(Kind::Datagram)];
+    let dir = prop_oneof![Just(Dir::R), Just(Dir::W), Just(Dir::Rw)];
+    prop_oneof![
+        3 => (slot.clone(), kind).prop_map(|(s, k)| Op::Open(s, k)),
+        2 => slot.clone().prop_map(Op::Close),
+        3 => (slot.clone(), dir.clone()).prop_map(|(s, d)| Op::Register(s, d)),
+        2 => (slot.clone(), dir).prop_map(|(s, d)| Op::Reregister(s, d)),
+        2 => slot.clone().prop_map(Op::Deregister),
+        3 => (slot.clone(), 1..2048usize).prop_map(|(s, n)| Op::Write(s, n)),
+        2 => slot.prop_map(Op::Drain),
+        1 => Just(Op::Wake),
+        3 => Just(Op::Poll),
+        1 => Just(Op::Settle),
+    ]
+}
+
 /// The registrable end and the end written to.
 enum Real {
+    #[cfg(unix)]
     Pipe(pipe::Receiver, pipe::Sender),
+    #[cfg(unix)]
     Stream(UnixStream, UnixStream),
+    #[cfg(unix)]
     Raw(OwnedFd, OwnedFd),
+    #[cfg(windows)]
+    Stream(mio::net::TcpStream, std::net::TcpStream),
+    #[cfg(windows)]
+    Datagram(mio::net::UdpSocket, std::net::UdpSocket),
 }
 
 impl Real {
+    #[cfg(windows)]
+    fn open(kind: Kind) -> Real {
+        match kind {
+            Kind::Stream => {
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+                let (end, _) = listener.accept().unwrap();
+                end.set_nonblocking(true).unwrap();
+                peer.set_nonblocking(true).unwrap();
+                peer.set_nodelay(true).unwrap();
+                Real::Stream(mio::net::TcpStream::from_std(end), peer)
+            }
+            Kind::Datagram => {
+                let end = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                end.connect(peer.local_addr().unwrap()).unwrap();
+                peer.connect(end.local_addr().unwrap()).unwrap();
+                end.set_nonblocking(true).unwrap();
+                peer.set_nonblocking(true).unwrap();
+                Real::Datagram(mio::net::UdpSocket::from_std(end), peer)
+            }
+        }
+    }
+
+    /// The socket handle's value: reused like fd numbers.
+    #[cfg(windows)]
+    fn fd(&self) -> u64 {
+        match self {
+            Real::Stream(end, _) => end.as_raw_socket(),
+            Real::Datagram(end, _) => end.as_raw_socket(),
+        }
+    }
+
+    #[cfg(windows)]
+    fn with_source<R>(&mut self, f: impl FnOnce(&mut dyn Source) -> R) -> R {
+        match self {
+            Real::Stream(end, _) => f(end),
+            Real::Datagram(end, _) => f(end),
+        }
+    }
+
+    #[cfg(windows)]
+    fn write_peer(&mut self, data: &[u8]) {
+        let written = match self {
+            Real::Stream(_, peer) => peer.write(data),
+            Real::Datagram(_, peer) => peer.send(data),
+        };
+        assert_eq!(
+            written.expect("write to the peer"),
+            data.len(),
+            "short write"
+        );
+    }
+
+    #[cfg(windows)]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Real::Stream(end, _) => end.read(buf),
+            Real::Datagram(end, _) => end.recv(buf),
+        }
+    }
+
+    #[cfg(unix)]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Real::Pipe(end, _) => end.read(buf),
+            Real::Stream(end, _) => end.read(buf),
+            Real::Raw(end, _) => rustix::io::read(&*end, buf).map_err(io::Error::from),
+        }
+    }
+
+    #[cfg(unix)]
     fn open(kind: Kind) -> Real {
         match kind {
             Kind::Pipe => {
@@ -139,6 +279,7 @@ impl Real {
         }
     }
 
+    #[cfg(unix)]
     fn fd(&self) -> RawFd {
         match self {
             Real::Pipe(end, _) => end.as_raw_fd(),
@@ -148,6 +289,7 @@ impl Real {
     }
 
     /// Calls `f` with the end as a `Source`.
+    #[cfg(unix)]
     fn with_source<R>(&mut self, f: impl FnOnce(&mut dyn Source) -> R) -> R {
         match self {
             Real::Pipe(end, _) => f(end),
@@ -156,6 +298,7 @@ impl Real {
         }
     }
 
+    #[cfg(unix)]
     fn write_peer(&mut self, data: &[u8]) {
         let written = match self {
             Real::Pipe(_, peer) => peer.write(data),
@@ -174,12 +317,7 @@ impl Real {
         let mut buf = [0u8; 4096];
         let mut total = 0;
         for _ in 0..1000 {
-            let read = match self {
-                Real::Pipe(end, _) => end.read(&mut buf),
-                Real::Stream(end, _) => end.read(&mut buf),
-                Real::Raw(end, _) => rustix::io::read(&*end, &mut buf).map_err(io::Error::from),
-            };
-            match read {
+            match self.read(&mut buf) {
                 Ok(0) => panic!("end of file on an open pair"),
                 Ok(n) => total += n,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return total,
@@ -210,10 +348,12 @@ struct Harness {
     model: Vec<Model>,
     owed_wake: bool,
     next_token: usize,
+    #[cfg(unix)]
     closed_fd: RawFd,
+    #[cfg(unix)]
     file: std::fs::File,
-    /// fd numbers of closed ends, to count reuse.
-    closed_numbers: Vec<RawFd>,
+    /// fd numbers (Windows: socket handle values) of closed ends, to count reuse.
+    closed_numbers: Vec<Fd>,
     stats: Stats,
 }
 
@@ -226,17 +366,28 @@ struct Stats {
     owed_checked: u64,
 }
 
+/// An fd number, or a socket handle's value on Windows.
+#[cfg(unix)]
+type Fd = RawFd;
+#[cfg(windows)]
+type Fd = u64;
+/// What `Harness::new` gets: a surely closed fd (Windows: nothing, no raw-fd ops there).
+#[cfg(unix)]
+type ClosedFd = RawFd;
+#[cfg(windows)]
+type ClosedFd = ();
+
 static TOTAL_OPS: AtomicU64 = AtomicU64::new(0);
 static TOTAL_EVENTS: AtomicU64 = AtomicU64::new(0);
 static TOTAL_REUSES: AtomicU64 = AtomicU64::new(0);
 static TOTAL_OWED: AtomicU64 = AtomicU64::new(0);
 
 fn interest(kind: Kind, dir: Dir) -> Interest {
-    match (kind, dir) {
+    match (kind.duplex(), dir) {
         // Pipe read ends are only ever readable.
-        (Kind::Pipe | Kind::RawPipe, _) | (Kind::Stream, Dir::R) => Interest::READABLE,
-        (Kind::Stream, Dir::W) => Interest::WRITABLE,
-        (Kind::Stream, Dir::Rw) => Interest::READABLE | Interest::WRITABLE,
+        (false, _) | (true, Dir::R) => Interest::READABLE,
+        (true, Dir::W) => Interest::WRITABLE,
+        (true, Dir::Rw) => Interest::READABLE | Interest::WRITABLE,
     }
 }
 
@@ -247,6 +398,7 @@ fn expect_err(result: io::Result<()>, kind: ErrorKind, what: &str) -> Result<(),
     }
 }
 
+#[cfg(unix)]
 fn expect_errno(result: io::Result<()>, errno: i32, what: &str) -> Result<(), String> {
     match result {
         Err(e) if e.raw_os_error() == Some(errno) => Ok(()),
@@ -255,7 +407,8 @@ fn expect_errno(result: io::Result<()>, errno: i32, what: &str) -> Result<(), St
 }
 
 impl Harness {
-    fn new(closed_fd: RawFd) -> Harness {
+    #[cfg_attr(windows, allow(clippy::let_unit_value, unused_variables))]
+    fn new(closed_fd: ClosedFd) -> Harness {
         let poll = Poll::new().unwrap();
         let waker = Waker::new(poll.registry(), WAKE).unwrap();
         Harness {
@@ -266,7 +419,9 @@ impl Harness {
             model: vec![Model::default(); SLOTS],
             owed_wake: false,
             next_token: 0,
+            #[cfg(unix)]
             closed_fd,
+            #[cfg(unix)]
             file: std::fs::File::open(std::env::current_exe().unwrap()).unwrap(),
             closed_numbers: Vec::new(),
             stats: Stats::default(),
@@ -295,8 +450,12 @@ impl Harness {
                 }
             }
             Op::Close(s) => {
-                if let Some(mut real) = self.real[s].take() {
+                if let Some(real) = self.real[s].take() {
+                    #[cfg(unix)]
+                    let mut real = real;
+                    #[cfg(unix)]
                     let m = &self.model[s];
+                    #[cfg(unix)]
                     if m.kind == Some(Kind::RawPipe) && m.reg.is_some() && !RAW_CLOSE_DEREGISTERS {
                         // poll(2) cannot see a raw fd close: deregister first, as documented.
                         let registry = self.poll.registry();
@@ -382,7 +541,7 @@ impl Harness {
                 }
                 m.pending = 0;
                 m.owed_read = false;
-                if kind != Kind::RawPipe || RAW_DRAIN_REARMS {
+                if kind.drain_rearms() {
                     m.armed_read = true;
                 }
             }
@@ -394,6 +553,7 @@ impl Harness {
                 self.poll_once(Duration::ZERO)?;
             }
             Op::Settle => self.settle()?,
+            #[cfg(unix)]
             Op::ClosedFd(call) => {
                 let registry = self.poll.registry();
                 let mut src = SourceFd(&self.closed_fd);
@@ -404,6 +564,7 @@ impl Harness {
                 };
                 expect_errno(result, libc::EBADF, &format!("{call:?} a closed fd"))?;
             }
+            #[cfg(unix)]
             Op::RegularFile => {
                 let fd = self.file.as_raw_fd();
                 let result =
@@ -497,7 +658,7 @@ fn registered(m: &mut Model, token: Token, interests: Interest) {
     m.owed_write = interests.is_writable();
 }
 
-fn run_case(ops: &[Op], closed_fd: RawFd) -> Result<(), TestCaseError> {
+fn run_case(ops: &[Op], closed_fd: ClosedFd) -> Result<(), TestCaseError> {
     let mut h = Harness::new(closed_fd);
     for (i, op) in ops.iter().enumerate() {
         h.apply(op)
@@ -523,11 +684,15 @@ fn cases() -> u32 {
 fn poll_matches_the_model() {
     // A number certainly not open: above every fd this process has (fds are allocated lowest
     // first, and nothing here opens 4000 at once).
+    #[cfg(unix)]
     let closed_fd = {
         let (r, _w) = rustix::pipe::pipe().unwrap();
         let fd = rustix::io::fcntl_dupfd_cloexec(&r, 4000).unwrap();
         fd.as_raw_fd()
     };
+    #[cfg(windows)]
+    #[allow(clippy::let_unit_value)]
+    let closed_fd = ();
     let config = Config {
         cases: cases(),
         failure_persistence: None,
@@ -545,7 +710,9 @@ fn poll_matches_the_model() {
         TOTAL_EVENTS.load(Ordering::Relaxed),
         TOTAL_REUSES.load(Ordering::Relaxed),
         TOTAL_OWED.load(Ordering::Relaxed),
-        if cfg!(mio_unsupported_force_poll_poll) {
+        if cfg!(windows) {
+            "IOCP + AFD"
+        } else if cfg!(mio_unsupported_force_poll_poll) {
             "poll(2)"
         } else {
             "epoll"
