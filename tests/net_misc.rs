@@ -361,10 +361,6 @@ fn into_std_conversions_unix() {
 }
 
 #[test]
-// FIXME(windows backend): no read-closed event after a readable event whose data was read
-// exactly (no WouldBlock): a POLL_RECEIVE completion disarms all of READ_EVENTS, POLL_DISCONNECT
-// included, so the peer's FIN/close is never reported (selector.rs, completion handling).
-#[cfg(not(windows))]
 fn tcp_stream_between_two_mio_ends() {
     use net_util::{read_polling, TIMEOUT};
     use std::io::{Read, Write};

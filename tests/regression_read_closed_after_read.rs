@@ -15,10 +15,6 @@
 //!   RUSTFLAGS='--cfg mio_unsupported_force_poll_poll' \
 //!     cargo test --all-features --test regression_read_closed_after_read
 
-// FIXME(windows backend): every test here is cfg'd out on Windows until the read-closed fix;
-// their helpers are unused there meanwhile.
-#![cfg_attr(windows, allow(dead_code, unused_imports))]
-
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
@@ -111,10 +107,6 @@ fn read_closed_after_exact_read<S, P>(
 }
 
 #[test]
-// FIXME(windows backend): no read-closed event after a readable event whose data was read
-// exactly (no WouldBlock): a POLL_RECEIVE completion disarms all of READ_EVENTS, POLL_DISCONNECT
-// included, so the peer's FIN/close is never reported (selector.rs, completion handling).
-#[cfg(not(windows))]
 fn tcp_peer_close_reported_after_exact_read() {
     let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
@@ -143,10 +135,6 @@ fn tcp_peer_close_reported_after_exact_read() {
 }
 
 #[test]
-// FIXME(windows backend): no read-closed event after a readable event whose data was read
-// exactly (no WouldBlock): a POLL_RECEIVE completion disarms all of READ_EVENTS, POLL_DISCONNECT
-// included, so the peer's FIN/close is never reported (selector.rs, completion handling).
-#[cfg(not(windows))]
 fn tcp_peer_shutdown_write_reported_after_exact_read() {
     let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();

@@ -10,8 +10,9 @@
 //! semantics of mio are kept with an *armed* mask:
 //!
 //! - registering or re-registering arms every event of the interest;
-//! - a completion reports `events & armed` and disarms what it reported (the read side, the
-//!   write side, or everything after an error), then re-submits for what is still armed;
+//! - a completion reports `events & armed` and disarms exactly what it reported (everything
+//!   after an error), then re-submits for what is still armed: data reported leaves the
+//!   peer's FIN armed, so a close after an exact read is still an event;
 //! - an operation that returns `WouldBlock` re-arms its direction (`do_io`), submitting a new
 //!   request from the calling thread at once, so a `Poll` blocked in another thread sees it.
 //!
@@ -596,14 +597,13 @@ impl SockState {
         }
         let reported = events & inner.armed;
         if reported & ERROR_EVENTS != 0 {
+            // Errors are permanent: asking again would complete at once, forever.
             inner.armed = 0;
         } else {
-            if reported & READ_EVENTS != 0 {
-                inner.armed &= !READ_EVENTS;
-            }
-            if reported & WRITE_EVENTS != 0 {
-                inner.armed &= !WRITE_EVENTS;
-            }
+            // Only what was reported: data (`POLL_RECEIVE`) reported and read exactly, without
+            // a `WouldBlock`, must still leave the peer's FIN (`POLL_DISCONNECT`) to be
+            // reported when it comes, as epoll reports `EPOLLRDHUP` as a new edge.
+            inner.armed &= !reported;
         }
         let event = (reported != 0).then(|| Event {
             flags: reported,
