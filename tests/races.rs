@@ -10,10 +10,13 @@
 //!   or `Interrupted` only; `wake` always `Ok`;
 //! - a wake made after every worker finished is delivered.
 //!
-//! All loops are bounded by counts; `MIO_RACE_OPS` (default 20 000) sets the operations per
-//! worker; workers pace themselves on the poller (every 32 operations they wait, bounded, for
+//! All loops are bounded by counts; `MIO_RACE_OPS` (default 20 000; 5 000 on Windows) sets
+//! the operations per worker; workers pace themselves on the poller (every 32 operations they wait, bounded, for
 //! one more poll) so that changes and polls interleave even on 2 cores.
 //! `reliability/helgrind.sh` runs this under helgrind.
+//!
+//! Windows: the sources are loopback TCP connections and connected UDP socket pairs (mio has no
+//! Unix sockets or anonymous pipes there); socket handle values are reused as fd numbers are.
 #![cfg(all(feature = "os-poll", feature = "os-ext", feature = "net"))]
 
 use std::collections::HashMap;
@@ -24,7 +27,9 @@ use std::thread;
 use std::time::Duration;
 
 use mio::event::Source;
+#[cfg(unix)]
 use mio::net::UnixStream;
+#[cfg(unix)]
 use mio::unix::pipe;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
@@ -33,10 +38,13 @@ const SLOTS: usize = 6;
 const WAKE: Token = Token(1);
 
 fn ops_per_worker() -> usize {
+    // Windows: each reopen is a TCP connection or two UDP sockets, and under Wine every socket
+    // call goes through the wineserver: 20 000 takes ~40 s there, so the default is a quarter.
+    let default = if cfg!(windows) { 5_000 } else { 20_000 };
     std::env::var("MIO_RACE_OPS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000)
+        .unwrap_or(default)
 }
 
 /// The life of every token: registered (live) or gone at a point of the global sequence.
@@ -104,11 +112,51 @@ impl Rng {
 
 /// A registrable end and its peer (written to, to make the end readable).
 enum Pair {
+    #[cfg(unix)]
     Stream(UnixStream, UnixStream),
+    #[cfg(unix)]
     Pipe(pipe::Receiver, pipe::Sender),
+    #[cfg(windows)]
+    Stream(mio::net::TcpStream, std::net::TcpStream),
+    /// Windows: duplex like a stream, and no connection to set up or tear down.
+    #[cfg(windows)]
+    Pipe(mio::net::UdpSocket, std::net::UdpSocket),
 }
 
 impl Pair {
+    /// A stream pair or the other kind (a pipe; Windows: a connected UDP pair).
+    #[cfg(unix)]
+    fn open(stream: bool) -> Pair {
+        if stream {
+            let (a, b) = UnixStream::pair().expect("socketpair");
+            Pair::Stream(a, b)
+        } else {
+            let (sender, receiver) = pipe::new().expect("pipe");
+            Pair::Pipe(receiver, sender)
+        }
+    }
+
+    #[cfg(windows)]
+    fn open(stream: bool) -> Pair {
+        if stream {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let peer =
+                std::net::TcpStream::connect(listener.local_addr().unwrap()).expect("connect");
+            let (end, _) = listener.accept().expect("accept");
+            end.set_nonblocking(true).unwrap();
+            peer.set_nonblocking(true).unwrap();
+            Pair::Stream(mio::net::TcpStream::from_std(end), peer)
+        } else {
+            let end = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+            let peer = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+            end.connect(peer.local_addr().unwrap()).unwrap();
+            peer.connect(end.local_addr().unwrap()).unwrap();
+            end.set_nonblocking(true).unwrap();
+            peer.set_nonblocking(true).unwrap();
+            Pair::Pipe(mio::net::UdpSocket::from_std(end), peer)
+        }
+    }
+
     fn source(&mut self) -> &mut dyn Source {
         match self {
             Pair::Stream(end, _) => end,
@@ -119,7 +167,10 @@ impl Pair {
     fn write_peer(&mut self) -> io::Result<usize> {
         match self {
             Pair::Stream(_, peer) => peer.write(b"data"),
+            #[cfg(unix)]
             Pair::Pipe(_, peer) => peer.write(b"data"),
+            #[cfg(windows)]
+            Pair::Pipe(_, peer) => peer.send(b"data"),
         }
     }
 
@@ -129,7 +180,10 @@ impl Pair {
         for _ in 0..1000 {
             let read = match self {
                 Pair::Stream(end, _) => end.read(&mut buf),
+                #[cfg(unix)]
                 Pair::Pipe(end, _) => end.read(&mut buf),
+                #[cfg(windows)]
+                Pair::Pipe(end, _) => end.recv(&mut buf),
             };
             match read {
                 Ok(0) => return Ok(()),
@@ -148,6 +202,8 @@ impl Pair {
                 1 => Interest::WRITABLE,
                 _ => Interest::READABLE | Interest::WRITABLE,
             },
+            // A pipe's read end (Windows: a UDP socket, which is duplex too but kept to
+            // reading, as the pipe it stands in for).
             Pair::Pipe(..) => Interest::READABLE,
         }
     }
@@ -180,13 +236,7 @@ fn worker(id: usize, registry: Registry, book: Arc<Book>, ops: usize) -> [u64; 7
         let slot = &mut slots[rng.below(SLOTS as u64) as usize];
         let Some(pair) = slot.pair.as_mut() else {
             // Reopen: new fds, very likely with numbers just freed by another slot or thread.
-            slot.pair = Some(if rng.below(2) == 0 {
-                let (a, b) = UnixStream::pair().expect("socketpair");
-                Pair::Stream(a, b)
-            } else {
-                let (sender, receiver) = pipe::new().expect("pipe");
-                Pair::Pipe(receiver, sender)
-            });
+            slot.pair = Some(Pair::open(rng.below(2) == 0));
             counts[0] += 1;
             continue;
         };
