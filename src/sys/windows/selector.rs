@@ -367,7 +367,8 @@ impl Selector {
 
     /// Waits for packets and turns them into events. Packets that make no event (a cancelled
     /// request, a deregistered source) do not end the wait early: it goes on until at least
-    /// one event or the timeout.
+    /// one event or the timeout, which counts from the call (what is left of it is waited
+    /// for, so no `Instant` arithmetic can overflow, even with `Duration::MAX`).
     pub(crate) fn select(
         &mut self,
         events: &mut Events,
@@ -379,7 +380,11 @@ impl Selector {
             return Err(io::Error::from(io::ErrorKind::InvalidInput));
         }
         let shared = &self.inner.shared;
-        let mut deadline = None;
+        // Only a finite, non-zero wait may have to go on after internal packets.
+        let start = match timeout {
+            Some(to) if !to.is_zero() => Some(Instant::now()),
+            _ => None,
+        };
         let mut wait = timeout;
         loop {
             let done = shared.port.get_many(&mut events.entries, wait)?;
@@ -393,12 +398,11 @@ impl Selector {
                 return Ok(());
             }
             // Only internal packets: wait for the rest of the timeout.
-            wait = match timeout {
-                None => None,
-                Some(to) if to.is_zero() => return Ok(()),
-                Some(to) => {
-                    let deadline = *deadline.get_or_insert_with(|| Instant::now() + to);
-                    let left = deadline.saturating_duration_since(Instant::now());
+            wait = match (timeout, start) {
+                (None, _) => None,
+                (Some(_), None) => return Ok(()),
+                (Some(to), Some(start)) => {
+                    let left = to.saturating_sub(start.elapsed());
                     if left.is_zero() {
                         return Ok(());
                     }
