@@ -4,32 +4,89 @@
 //! failing paths (bind to an address in use, connection refused, register twice, reregister
 //! or deregister what is not registered, a closed or unpollable fd).
 //!
+//! (Windows: 2 000 cycles by default.)
+//!
 //! Each test counts in a child process that runs only that test (`util::run_isolated`), so
 //! that fds opened by tests on other threads do not disturb the count. `MIO_LEAK_CYCLES`
 //! changes the number of cycles (the valgrind script uses fewer).
+//!
+//! Windows: handles are counted instead of fds (`GetProcessHandleCount`; under Wine, whose
+//! `GetProcessHandleCount` answers 0, the process's entries of the system handle table), and
+//! named pipes take the place of Unix sockets and pipes. A deregistered or dropped socket's
+//! state, and its share of a `\Device\Afd` handle, are released when a `poll` dequeues its
+//! cancelled AFD request, so the cycles that keep one `Poll` poll it once (zero timeout) at
+//! their end; `released_by_the_next_poll` checks that release on its own.
 #![cfg(all(feature = "os-poll", feature = "os-ext", feature = "net"))]
 
 mod util;
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, OwnedFd};
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use mio::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use mio::net::{TcpListener, TcpStream, UdpSocket};
+#[cfg(unix)]
+use mio::net::{UnixDatagram, UnixListener, UnixStream};
+#[cfg(unix)]
 use mio::unix::{pipe, SourceFd};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
-use util::{fd_count, run_isolated};
+use util::run_isolated;
+
+/// The number of open fds.
+#[cfg(unix)]
+fn fd_count() -> usize {
+    util::fd_count()
+}
+
+/// The number of open handles: `GetProcessHandleCount`, or under Wine (where it answers 0)
+/// the process's entries of the system handle table.
+#[cfg(windows)]
+fn fd_count() -> usize {
+    if util::running_under_wine() {
+        return util::fd_count();
+    }
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessHandleCount};
+    let mut count = 0u32;
+    // SAFETY: the current-process pseudo-handle is always valid; `count` is a valid
+    // out-pointer.
+    let ok = unsafe { GetProcessHandleCount(GetCurrentProcess(), &mut count) };
+    assert_ne!(
+        ok,
+        0,
+        "GetProcessHandleCount: {}",
+        io::Error::last_os_error()
+    );
+    count as usize
+}
+
+/// Windows: dequeues what the port holds, among it the cancelled AFD requests of sockets
+/// dropped or deregistered since the last poll, which releases their state and AFD handle
+/// share. Nothing to do on Unix (closing an fd releases everything at once).
+#[cfg_attr(unix, allow(unused_variables))]
+fn settle(poll: &mut Poll, events: &mut Events) {
+    #[cfg(windows)]
+    match poll.poll(events, Some(Duration::ZERO)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::Interrupted => {}
+        Err(e) => panic!("poll: {e}"),
+    }
+}
 
 const RW: Interest = Interest::READABLE.add(Interest::WRITABLE);
 
 fn cycles() -> usize {
+    // Windows: under Wine every socket, pipe and port call is a wineserver round trip (shared by
+    // every Wine process on the machine): 2 000 cycles keep the file within a minute there.
+    let default = if cfg!(windows) { 2_000 } else { 10_000 };
     std::env::var("MIO_LEAK_CYCLES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000)
+        .unwrap_or(default)
 }
 
 /// Runs `cycle` once to warm up (lazily opened fds of std or the harness are not leaks), then
@@ -40,6 +97,11 @@ fn assert_no_fd_leak(what: &str, mut cycle: impl FnMut(usize)) {
     cycle(0);
     let before = fd_count();
     let n = cycles();
+    assert_no_fd_leak_n(what, n, before, cycle);
+}
+
+#[track_caller]
+fn assert_no_fd_leak_n(what: &str, n: usize, before: usize, mut cycle: impl FnMut(usize)) {
     for i in 1..=n {
         cycle(i);
         if i % 1000 == 0 || i == n {
@@ -87,6 +149,7 @@ fn localhost() -> SocketAddr {
 }
 
 /// A path for a Unix socket, unique to this process and `tag`, removed first.
+#[cfg(unix)]
 fn socket_path(tag: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("mio-leaks-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_file(&path);
@@ -132,7 +195,8 @@ fn waker() {
 #[test]
 fn tcp_listener() {
     run_isolated("tcp_listener", || {
-        let poll = Poll::new().unwrap();
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
         assert_no_fd_leak("TcpListener", |i| {
             let mut listener = TcpListener::bind(localhost()).unwrap();
             poll.registry()
@@ -141,6 +205,8 @@ fn tcp_listener() {
             if i % 2 == 0 {
                 poll.registry().deregister(&mut listener).unwrap();
             }
+            drop(listener);
+            settle(&mut poll, &mut events);
         });
     });
 }
@@ -181,21 +247,56 @@ fn tcp_stream_connect_accept() {
             } else {
                 // An RST: no TIME_WAIT, so 10 000 connections (per CI configuration) do not
                 // use up the ephemeral ports.
-                rustix::net::sockopt::set_socket_linger(&client, Some(Duration::ZERO)).unwrap();
+                linger_zero(&client);
                 if i % 2 == 0 {
                     poll.registry().deregister(&mut client).unwrap();
                 }
             }
             drop(client);
             drop(server);
+            settle(&mut poll, &mut events);
         });
     });
+}
+
+/// `SO_LINGER` 0: closing sends an RST.
+fn linger_zero(stream: &TcpStream) {
+    #[cfg(unix)]
+    rustix::net::sockopt::set_socket_linger(stream, Some(Duration::ZERO)).unwrap();
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsRawSocket;
+        use windows_sys::Win32::Networking::WinSock::{
+            setsockopt, LINGER, SOCKET_ERROR, SOL_SOCKET, SO_LINGER,
+        };
+        let linger = LINGER {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: a live socket; the option value is a `LINGER` of the size given.
+        let res = unsafe {
+            setsockopt(
+                stream.as_raw_socket() as usize,
+                SOL_SOCKET,
+                SO_LINGER,
+                (&linger as *const LINGER).cast(),
+                std::mem::size_of::<LINGER>() as i32,
+            )
+        };
+        assert_ne!(
+            res,
+            SOCKET_ERROR,
+            "SO_LINGER: {}",
+            io::Error::last_os_error()
+        );
+    }
 }
 
 #[test]
 fn udp_socket() {
     run_isolated("udp_socket", || {
-        let poll = Poll::new().unwrap();
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
         assert_no_fd_leak("UdpSocket", |i| {
             let mut socket = UdpSocket::bind(localhost()).unwrap();
             poll.registry().register(&mut socket, Token(i), RW).unwrap();
@@ -203,11 +304,143 @@ fn udp_socket() {
             poll.registry()
                 .reregister(&mut socket, Token(i + 1), Interest::READABLE)
                 .unwrap();
+            drop(socket);
+            settle(&mut poll, &mut events);
+        });
+    });
+}
+
+/// Windows: sockets dropped or deregistered without any `poll` in between keep their state
+/// (and AFD handle shares: a new `\Device\Afd` handle per 32 of them) until a `poll` dequeues
+/// their cancelled requests; then every handle is released but the pool's current AFD handle,
+/// kept for the next socket while the `Poll` lives, and that one goes with the `Poll`.
+#[test]
+#[cfg(windows)]
+fn released_by_the_next_poll() {
+    run_isolated("released_by_the_next_poll", || {
+        // Warm-up (Winsock's own handles, std's lazily opened ones), outside the count.
+        drop(TcpListener::bind(localhost()).unwrap());
+        let before = fd_count();
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(64);
+        assert_eq!(fd_count(), before + 1, "the port");
+        for i in 0..1000 {
+            let mut listener = TcpListener::bind(localhost()).unwrap();
+            poll.registry()
+                .register(&mut listener, Token(i), Interest::READABLE)
+                .unwrap();
+            if i % 2 == 0 {
+                poll.registry().deregister(&mut listener).unwrap();
+            }
+        }
+        let piled_up = fd_count();
+        // Bounded: the cancellations complete promptly; each poll collects what has.
+        let deadline = Instant::now() + util::EXPECT_TIMEOUT;
+        let mut now = fd_count();
+        while now != before + 2 && Instant::now() < deadline {
+            poll.poll(&mut events, Some(Duration::from_millis(10)))
+                .unwrap();
+            now = fd_count();
+        }
+        println!(
+            "1000 listeners registered and dropped without a poll: handles {before} (no Poll) \
+             -> {piled_up} -> {now} after polling"
+        );
+        assert_eq!(
+            now,
+            before + 2,
+            "the port and the pool's AFD handle only ({piled_up} before the polls)"
+        );
+        drop(poll);
+        assert_eq!(
+            fd_count(),
+            before,
+            "handles left after the Poll was dropped"
+        );
+    });
+}
+
+/// Windows: named pipes (server and client ends), registered, connected, written, read and
+/// dropped in both orders.
+#[test]
+#[cfg(windows)]
+fn named_pipes() {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::{FromRawHandle, IntoRawHandle};
+
+    use mio::windows::NamedPipe;
+    use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OVERLAPPED;
+
+    run_isolated("named_pipes", || {
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        assert_no_fd_leak("NamedPipe (server + client)", |i| {
+            let name = format!(r"\\.\pipe\mio-leaks-{}-{i}", std::process::id());
+            let mut server = NamedPipe::new(&name).unwrap();
+            poll.registry().register(&mut server, Token(1), RW).unwrap();
+            match server.connect() {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => panic!("connect: {e}"),
+            }
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .custom_flags(FILE_FLAG_OVERLAPPED)
+                .open(&name)
+                .unwrap();
+            // SAFETY: an owned pipe client handle opened for overlapped I/O, not associated
+            // with a completion port.
+            let mut client = unsafe { NamedPipe::from_raw_handle(file.into_raw_handle()) };
+            poll.registry().register(&mut client, Token(2), RW).unwrap();
+            // The client writes; the server reads it (bounded, polling while it would block).
+            let deadline = Instant::now() + util::EXPECT_TIMEOUT;
+            loop {
+                match client.write(b"ping") {
+                    Ok(n) => {
+                        assert_eq!(n, 4);
+                        break;
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("write: {e}"),
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the client never became writable"
+                );
+                poll_until(&mut poll, &mut events, |_| true);
+            }
+            let mut buf = [0u8; 4];
+            loop {
+                match server.read(&mut buf) {
+                    Ok(n) => {
+                        assert_eq!(&buf[..n], &b"ping"[..n]);
+                        break;
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("read: {e}"),
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the server never became readable"
+                );
+                poll_until(&mut poll, &mut events, |_| true);
+            }
+            if i % 2 == 0 {
+                drop(server);
+                drop(client);
+            } else {
+                poll.registry().deregister(&mut client).unwrap();
+                drop(client);
+                drop(server);
+            }
+            settle(&mut poll, &mut events);
         });
     });
 }
 
 #[test]
+#[cfg(unix)] // Unix sockets: Unix only (Windows: `named_pipes` above).
 fn unix_listener_stream_datagram() {
     run_isolated("unix_listener_stream_datagram", || {
         let mut poll = Poll::new().unwrap();
@@ -273,6 +506,7 @@ fn unix_listener_stream_datagram() {
 }
 
 #[test]
+#[cfg(unix)] // `mio::unix::pipe`: Unix only (Windows: `named_pipes` above).
 fn pipes() {
     run_isolated("pipes", || {
         let poll = Poll::new().unwrap();
@@ -298,6 +532,7 @@ fn pipes() {
 }
 
 #[test]
+#[cfg(unix)] // `SourceFd`: Unix only.
 fn source_fd() {
     run_isolated("source_fd", || {
         let poll = Poll::new().unwrap();
@@ -326,9 +561,13 @@ fn failing_bind_in_use() {
         let tcp_addr = tcp.local_addr().unwrap();
         let udp = UdpSocket::bind(localhost()).unwrap();
         let udp_addr = udp.local_addr().unwrap();
+        #[cfg(unix)]
         let stream_path = socket_path("in-use-stream");
+        #[cfg(unix)]
         let datagram_path = socket_path("in-use-datagram");
+        #[cfg(unix)]
         let _unix = UnixListener::bind(&stream_path).unwrap();
+        #[cfg(unix)]
         let _unix_dgram = UnixDatagram::bind(&datagram_path).unwrap();
         assert_no_fd_leak("bind to an address in use", |_| {
             expect_kind(
@@ -337,18 +576,22 @@ fn failing_bind_in_use() {
                 "TcpListener",
             );
             expect_kind(UdpSocket::bind(udp_addr), ErrorKind::AddrInUse, "UdpSocket");
+            #[cfg(unix)]
             expect_kind(
                 UnixListener::bind(&stream_path),
                 ErrorKind::AddrInUse,
                 "UnixListener",
             );
+            #[cfg(unix)]
             expect_kind(
                 UnixDatagram::bind(&datagram_path),
                 ErrorKind::AddrInUse,
                 "UnixDatagram",
             );
         });
+        #[cfg(unix)]
         let _ = std::fs::remove_file(&stream_path);
+        #[cfg(unix)]
         let _ = std::fs::remove_file(&datagram_path);
     });
 }
@@ -361,44 +604,54 @@ fn failing_connect_refused() {
         // A port bound but not listening, without `SO_REUSEADDR`: no listener of another
         // test can take it (they set `SO_REUSEADDR`, which both sockets would need), so a
         // connection to it is always refused.
-        let reserved = rustix::net::socket(
-            rustix::net::AddressFamily::INET,
-            rustix::net::SocketType::STREAM,
-            None,
-        )
-        .unwrap();
-        rustix::net::bind(&reserved, &localhost()).unwrap();
-        let closed = match rustix::net::getsockname(&reserved).unwrap().try_into() {
-            Ok(addr) => addr,
-            Err(_) => panic!("getsockname: not an IPv4 address"),
-        };
+        let (reserved, closed) = bound_not_listening();
         // A Unix socket file with nothing listening behind it.
+        #[cfg(unix)]
         let stale_path = socket_path("stale");
+        #[cfg(unix)]
         drop(std::os::unix::net::UnixListener::bind(&stale_path).unwrap());
+        #[cfg(unix)]
         let missing_path = socket_path("missing");
-        assert_no_fd_leak("connect refused", |i| {
+        // Windows retries a refused SYN for about two seconds (Wine, on Linux's stack, is
+        // refused at once): a few cycles only there.
+        let cycles = if cfg!(windows) && !util::running_under_wine() {
+            cycles().min(20)
+        } else {
+            cycles()
+        };
+        let check = |i: usize, poll: &mut Poll, events: &mut Events| {
             match TcpStream::connect(closed) {
                 Err(err) => assert_eq!(err.kind(), ErrorKind::ConnectionRefused),
                 Ok(mut stream) => {
                     poll.registry().register(&mut stream, Token(i), RW).unwrap();
-                    poll_until(&mut poll, &mut events, |events| {
+                    poll_until(poll, events, |events| {
                         events.iter().any(|e| e.token() == Token(i))
                     });
                     let err = stream.take_error().unwrap().expect("a connect error");
                     assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+                    drop(stream);
+                    settle(poll, events);
                 }
             }
+            #[cfg(unix)]
             expect_kind(
                 UnixStream::connect(&stale_path),
                 ErrorKind::ConnectionRefused,
                 "UnixStream to a stale socket",
             );
+            #[cfg(unix)]
             expect_kind(
                 UnixStream::connect(&missing_path),
                 ErrorKind::NotFound,
                 "UnixStream to a missing path",
             );
+        };
+        check(0, &mut poll, &mut events);
+        let before = fd_count();
+        assert_no_fd_leak_n("connect refused", cycles, before, |i| {
+            check(i, &mut poll, &mut events)
         });
+        #[cfg(unix)]
         let _ = std::fs::remove_file(&stale_path);
         drop(reserved);
     });
@@ -407,20 +660,24 @@ fn failing_connect_refused() {
 #[test]
 fn failing_registrations() {
     run_isolated("failing_registrations", || {
-        let poll = Poll::new().unwrap();
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
         let other = Poll::new().unwrap();
-        let registry = poll.registry();
         // A number certainly not open: past every fd this process has.
+        #[cfg(unix)]
         let closed_fd = {
             let fd = util::eventfd();
             let high: OwnedFd = rustix::io::fcntl_dupfd_cloexec(&fd, 900).unwrap();
             high.as_raw_fd()
         };
+        #[cfg(unix)]
         let file = std::fs::File::open(std::env::current_exe().unwrap()).unwrap();
+        #[cfg(unix)]
         let file_fd = file.as_raw_fd();
         assert_no_fd_leak(
             "register twice, (re|de)register unregistered, bad fds",
             |i| {
+                let registry = poll.registry();
                 let mut listener = TcpListener::bind(localhost()).unwrap();
                 expect_kind(
                     registry.deregister(&mut listener),
@@ -441,7 +698,8 @@ fn failing_registrations() {
                     "register twice",
                 );
                 // Registered with `poll`: debug builds refuse `other` (upstream's check); release
-                // builds on epoll let the kernel add it to the second epoll instance.
+                // builds on epoll let the kernel add it to the second epoll instance (Windows
+                // refuses in both builds: one AFD registration per socket).
                 match other
                     .registry()
                     .register(&mut listener, Token(i), Interest::READABLE)
@@ -456,7 +714,11 @@ fn failing_registrations() {
                 }
                 registry.deregister(&mut listener).unwrap();
 
+                // A pipe (Windows: a UDP socket).
+                #[cfg(unix)]
                 let (mut sender, receiver) = pipe::new().unwrap();
+                #[cfg(windows)]
+                let mut sender = UdpSocket::bind(localhost()).unwrap();
                 registry
                     .register(&mut sender, Token(i), Interest::WRITABLE)
                     .unwrap();
@@ -465,35 +727,117 @@ fn failing_registrations() {
                     ErrorKind::AlreadyExists,
                     "pipe registered twice",
                 );
+                #[cfg(unix)]
                 drop(receiver);
+                drop(sender);
 
-                let fd = util::eventfd();
-                let raw = fd.as_raw_fd();
-                expect_kind(
-                    registry.deregister(&mut SourceFd(&raw)),
-                    ErrorKind::NotFound,
-                    "deregister an unregistered raw fd",
-                );
-                registry
-                    .register(&mut SourceFd(&raw), Token(i), Interest::READABLE)
-                    .unwrap();
-                expect_kind(
-                    registry.register(&mut SourceFd(&raw), Token(i), Interest::READABLE),
-                    ErrorKind::AlreadyExists,
-                    "raw fd registered twice",
-                );
-                registry.deregister(&mut SourceFd(&raw)).unwrap();
-                drop(fd);
-
-                let err = registry
-                    .register(&mut SourceFd(&closed_fd), Token(i), Interest::READABLE)
-                    .unwrap_err();
-                assert_eq!(err.raw_os_error(), Some(libc::EBADF), "closed fd: {err}");
-                let err = registry
-                    .register(&mut SourceFd(&file_fd), Token(i), Interest::READABLE)
-                    .unwrap_err();
-                assert_eq!(err.raw_os_error(), Some(libc::EPERM), "regular file: {err}");
+                #[cfg(unix)]
+                raw_fd_failures(registry, i, closed_fd, file_fd);
+                settle(&mut poll, &mut events);
             },
         );
     });
+}
+
+/// The `SourceFd` cases of `failing_registrations`.
+#[cfg(unix)]
+fn raw_fd_failures(
+    registry: &Registry,
+    i: usize,
+    closed_fd: std::os::fd::RawFd,
+    file_fd: std::os::fd::RawFd,
+) {
+    {
+        {
+            let fd = util::eventfd();
+            let raw = fd.as_raw_fd();
+            expect_kind(
+                registry.deregister(&mut SourceFd(&raw)),
+                ErrorKind::NotFound,
+                "deregister an unregistered raw fd",
+            );
+            registry
+                .register(&mut SourceFd(&raw), Token(i), Interest::READABLE)
+                .unwrap();
+            expect_kind(
+                registry.register(&mut SourceFd(&raw), Token(i), Interest::READABLE),
+                ErrorKind::AlreadyExists,
+                "raw fd registered twice",
+            );
+            registry.deregister(&mut SourceFd(&raw)).unwrap();
+            drop(fd);
+
+            let err = registry
+                .register(&mut SourceFd(&closed_fd), Token(i), Interest::READABLE)
+                .unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EBADF), "closed fd: {err}");
+            let err = registry
+                .register(&mut SourceFd(&file_fd), Token(i), Interest::READABLE)
+                .unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EPERM), "regular file: {err}");
+        }
+    }
+}
+
+/// A TCP socket bound to a loopback port but not listening, and its address.
+#[cfg(unix)]
+fn bound_not_listening() -> (OwnedFd, SocketAddr) {
+    let reserved = rustix::net::socket(
+        rustix::net::AddressFamily::INET,
+        rustix::net::SocketType::STREAM,
+        None,
+    )
+    .unwrap();
+    rustix::net::bind(&reserved, &localhost()).unwrap();
+    let closed = match rustix::net::getsockname(&reserved).unwrap().try_into() {
+        Ok(addr) => addr,
+        Err(_) => panic!("getsockname: not an IPv4 address"),
+    };
+    (reserved, closed)
+}
+
+/// A TCP socket bound to a loopback port but not listening, and its address.
+#[cfg(windows)]
+fn bound_not_listening() -> (std::os::windows::io::OwnedSocket, SocketAddr) {
+    use std::os::windows::io::{FromRawSocket, OwnedSocket};
+    use windows_sys::Win32::Networking::WinSock::{
+        bind, getsockname, socket, AF_INET, INVALID_SOCKET, IN_ADDR, IN_ADDR_0, IPPROTO_TCP,
+        SOCKADDR, SOCKADDR_IN, SOCKET_ERROR, SOCK_STREAM,
+    };
+    // Winsock is started by any std socket (and by `Poll::new`).
+    drop(std::net::UdpSocket::bind(localhost()).unwrap());
+    // SAFETY: plain Winsock calls with valid pointers and lengths; the new socket is owned by
+    // the `OwnedSocket` at once.
+    unsafe {
+        let s = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
+        assert_ne!(s, INVALID_SOCKET, "socket: {}", io::Error::last_os_error());
+        let owned = OwnedSocket::from_raw_socket(s as _);
+        let mut addr = SOCKADDR_IN {
+            sin_family: AF_INET,
+            sin_port: 0,
+            sin_addr: IN_ADDR {
+                S_un: IN_ADDR_0 {
+                    S_addr: u32::from_ne_bytes([127, 0, 0, 1]),
+                },
+            },
+            sin_zero: [0; 8],
+        };
+        let len = std::mem::size_of::<SOCKADDR_IN>() as i32;
+        let res = bind(s, (&addr as *const SOCKADDR_IN).cast::<SOCKADDR>(), len);
+        assert_ne!(res, SOCKET_ERROR, "bind: {}", io::Error::last_os_error());
+        let mut got = len;
+        let res = getsockname(
+            s,
+            (&mut addr as *mut SOCKADDR_IN).cast::<SOCKADDR>(),
+            &mut got,
+        );
+        assert_ne!(
+            res,
+            SOCKET_ERROR,
+            "getsockname: {}",
+            io::Error::last_os_error()
+        );
+        let port = u16::from_be(addr.sin_port);
+        (owned, SocketAddr::from(([127, 0, 0, 1], port)))
+    }
 }
