@@ -41,9 +41,9 @@ use std::os::windows::io::RawHandle;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use windows_sys::Win32::Foundation::{
-    CloseHandle, GetLastError, ERROR_BROKEN_PIPE, ERROR_IO_PENDING, ERROR_NO_DATA,
+    CloseHandle, GetLastError, ERROR_BROKEN_PIPE, ERROR_IO_PENDING, ERROR_MORE_DATA, ERROR_NO_DATA,
     ERROR_OPERATION_ABORTED, ERROR_PIPE_CONNECTED, ERROR_PIPE_LISTENING, ERROR_PIPE_NOT_CONNECTED,
-    HANDLE, INVALID_HANDLE_VALUE,
+    HANDLE, INVALID_HANDLE_VALUE, STATUS_BUFFER_OVERFLOW,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     ReadFile, WriteFile, FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED, PIPE_ACCESS_DUPLEX,
@@ -168,10 +168,13 @@ unsafe fn take_back(entry: &OVERLAPPED_ENTRY, index: usize) -> Arc<Inner> {
 }
 
 /// The status of a finished operation (`OVERLAPPED.Internal` holds its `NTSTATUS`).
+/// `STATUS_BUFFER_OVERFLOW` (`ERROR_MORE_DATA`: a read of part of a message, on a
+/// message-mode pipe) is a warning, not a failure: the bytes it transferred are data, and the
+/// rest of the message comes with the next read.
 fn status(entry: &OVERLAPPED_ENTRY) -> Result<usize, io::Error> {
     // SAFETY: the completion was dequeued, so the kernel is done writing the `OVERLAPPED`.
     let status = unsafe { (*entry.lpOverlapped).Internal } as i32;
-    if status >= 0 {
+    if status >= 0 || status == STATUS_BUFFER_OVERFLOW {
         Ok(entry.dwNumberOfBytesTransferred as usize)
     } else {
         Err(afd::nt_error(status))
@@ -283,9 +286,11 @@ impl Inner {
                 self.read.as_ptr(),
             )
         };
-        if ok != 0 || last_error() == ERROR_IO_PENDING {
+        if ok != 0 || matches!(last_error(), ERROR_IO_PENDING | ERROR_MORE_DATA) {
             // A synchronous success queues a completion packet too (the handle is associated
-            // with the port, without FILE_SKIP_COMPLETION_PORT_ON_SUCCESS).
+            // with the port, without FILE_SKIP_COMPLETION_PORT_ON_SUCCESS), and so does
+            // `ERROR_MORE_DATA` (part of a message read at once: a warning status, which
+            // completes through the port like a success).
             st.read = ReadState::Pending;
             return;
         }
