@@ -981,3 +981,51 @@ fn handle_count_sees_ports_and_pipes() {
         assert_eq!(handle_count(), base);
     });
 }
+
+/// A message-mode pipe made elsewhere (raw `CreateNamedPipeW`) and handed over: a message
+/// larger than the internal buffer comes out whole, over several reads (each `ReadFile` of
+/// part of a message ends with `ERROR_MORE_DATA`, which is data, not an error).
+#[test]
+fn message_mode_pipe_larger_than_the_buffer() {
+    use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
+    use windows_sys::Win32::Storage::FileSystem::PIPE_ACCESS_DUPLEX;
+    use windows_sys::Win32::System::Pipes::{
+        CreateNamedPipeW, PIPE_READMODE_MESSAGE, PIPE_TYPE_MESSAGE,
+    };
+
+    let mut h = Harness::new();
+    let name = pipe_name();
+    let wide: Vec<u16> = name.encode_utf16().chain(Some(0)).collect();
+    // SAFETY: `wide` is NUL-terminated; no security attributes.
+    let raw = unsafe {
+        CreateNamedPipeW(
+            wide.as_ptr(),
+            PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED,
+            PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE,
+            1,
+            65536,
+            65536,
+            0,
+            std::ptr::null(),
+        )
+    };
+    assert_ne!(raw, INVALID_HANDLE_VALUE, "{}", io::Error::last_os_error());
+    // SAFETY: a new overlapped pipe handle, owned from here on, associated with no port.
+    let mut server = unsafe { NamedPipe::from_raw_handle(raw) };
+    h.poll.registry().register(&mut server, SERVER, RW).unwrap();
+    let mut client = open_client(&name);
+    h.poll.registry().register(&mut client, CLIENT, RW).unwrap();
+    server.connect().unwrap();
+    h.wait_writable(CLIENT);
+    let message = pattern(10_000, 7);
+    assert_eq!((&client).write(&message).unwrap(), message.len());
+    let got = h.read_exact(&server, SERVER, message.len(), 64 * 1024);
+    assert!(got == message, "message corrupted");
+    assert!(server.take_error().unwrap().is_none());
+    // And the other way, read in 1 KiB pieces.
+    let message = pattern(9_000, 8);
+    h.wait_writable(SERVER);
+    assert_eq!((&server).write(&message).unwrap(), message.len());
+    let got = h.read_exact(&client, CLIENT, message.len(), 1024);
+    assert!(got == message, "message corrupted");
+}
