@@ -1038,3 +1038,46 @@ fn drop_poll_while_other_threads_rearm() {
         assert_eq!(after, base);
     });
 }
+
+#[test]
+fn reregister_from_another_thread_while_poll_blocks() {
+    // Registered for reading only, nothing to read: the request in flight asks for the
+    // wrong events once another thread adds WRITABLE; it is cancelled and replaced while the
+    // `Poll` is blocked, which then reports the writable socket.
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let registry = poll.registry().try_clone().unwrap();
+    let (mut a, _b) = tcp_pair();
+    poll.registry()
+        .register(&mut a, Token(1), Interest::READABLE)
+        .unwrap();
+    assert!(poll_once(&mut poll, &mut events, Some(Duration::ZERO)).is_empty());
+    let (tx, rx) = mpsc::channel::<()>();
+    let t = std::thread::spawn(move || {
+        rx.recv().unwrap();
+        registry
+            .reregister(&mut a, Token(2), Interest::READABLE | Interest::WRITABLE)
+            .unwrap();
+        a
+    });
+    tx.send(()).unwrap();
+    let start = Instant::now();
+    let seen = poll_once(&mut poll, &mut events, Some(DEADLINE));
+    let _a = t.join().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].token, Token(2));
+    assert!(seen[0].writable);
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn waker_after_poll_dropped_is_harmless() {
+    let poll = Poll::new().unwrap();
+    let waker = Waker::new(poll.registry(), Token(1)).unwrap();
+    waker.wake().unwrap();
+    drop(poll);
+    // The queued wake went with the port's drain; later wakes reach nobody.
+    for _ in 0..10 {
+        let _ = waker.wake();
+    }
+}
