@@ -94,16 +94,32 @@ impl Event {
         sys::event::is_priority(&self.inner)
     }
 
-    /// BSD `EVFILT_AIO` completion; always `false` here (no backend of this crate is kqueue).
+    /// An asynchronous I/O completion (`EVFILT_AIO`), for `Interest::AIO` on FreeBSD,
+    /// DragonFly and Apple's systems; always `false` elsewhere.
     #[inline]
     pub fn is_aio(&self) -> bool {
+        // Only the kqueue backend has such events.
+        #[cfg(all(
+            feature = "os-poll",
+            mio_kqueue_os,
+            not(mio_unsupported_force_poll_poll)
+        ))]
+        return sys::event::is_aio(&self.inner);
+        #[allow(unreachable_code)]
         false
     }
 
-    /// FreeBSD `EVFILT_LIO` completion; always `false` here (no backend of this crate is
-    /// kqueue).
+    /// A list I/O completion (`EVFILT_LIO`), for `Interest::LIO` on FreeBSD; always `false`
+    /// elsewhere.
     #[inline]
     pub fn is_lio(&self) -> bool {
+        #[cfg(all(
+            feature = "os-poll",
+            mio_kqueue_os,
+            not(mio_unsupported_force_poll_poll)
+        ))]
+        return sys::event::is_lio(&self.inner);
+        #[allow(unreachable_code)]
         false
     }
 
