@@ -98,29 +98,14 @@ impl Event {
     /// DragonFly and Apple's systems; always `false` elsewhere.
     #[inline]
     pub fn is_aio(&self) -> bool {
-        // Only the kqueue backend has such events.
-        #[cfg(all(
-            feature = "os-poll",
-            mio_kqueue_os,
-            not(mio_unsupported_force_poll_poll)
-        ))]
-        return sys::event::is_aio(&self.inner);
-        #[allow(unreachable_code)]
-        false
+        completions::is_aio(&self.inner)
     }
 
     /// A list I/O completion (`EVFILT_LIO`), for `Interest::LIO` on FreeBSD; always `false`
     /// elsewhere.
     #[inline]
     pub fn is_lio(&self) -> bool {
-        #[cfg(all(
-            feature = "os-poll",
-            mio_kqueue_os,
-            not(mio_unsupported_force_poll_poll)
-        ))]
-        return sys::event::is_lio(&self.inner);
-        #[allow(unreachable_code)]
-        false
+        completions::is_lio(&self.inner)
     }
 
     /// Views a selector event as an [`Event`].
@@ -150,5 +135,32 @@ impl fmt::Debug for Event {
             d.field("details", &sys::event::Details(&self.inner));
         }
         d.finish()
+    }
+}
+
+/// `EVFILT_AIO`/`EVFILT_LIO` events exist only with the kqueue backend.
+#[cfg(all(
+    feature = "os-poll",
+    mio_kqueue_os,
+    not(mio_unsupported_force_poll_poll)
+))]
+use crate::sys::event as completions;
+
+#[cfg(not(all(
+    feature = "os-poll",
+    mio_kqueue_os,
+    not(mio_unsupported_force_poll_poll)
+)))]
+mod completions {
+    use crate::sys;
+
+    #[inline]
+    pub(super) fn is_aio(_: &sys::Event) -> bool {
+        false
+    }
+
+    #[inline]
+    pub(super) fn is_lio(_: &sys::Event) -> bool {
+        false
     }
 }

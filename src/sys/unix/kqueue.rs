@@ -726,6 +726,10 @@ mod os {
             if let Some(errno) = translate::register_refusal(self.probe(fd)?) {
                 return Err(os_error(errno));
             }
+            if !interests.is_readable() && !interests.is_writable() {
+                // `AIO`/`LIO` alone: nothing to add (see `translate::changes`).
+                return Ok(());
+            }
             let changes = translate::changes(interests);
             let errnos = self.submit_changes(fd, &changes, token)?;
             translate::apply_result(&changes, errnos).or_else(|(errno, added)| {
@@ -795,6 +799,7 @@ mod os {
     #[derive(Debug)]
     pub(crate) struct Waker {
         selector: Selector,
+        token: Token,
     }
 
     /// The ident of the waker's user event; one waker per `Poll`.
@@ -813,7 +818,7 @@ mod os {
             if errno != 0 {
                 return Err(os_error(errno));
             }
-            Ok(Waker { selector })
+            Ok(Waker { selector, token })
         }
 
         pub(crate) fn wake(&self) -> io::Result<()> {
@@ -821,7 +826,9 @@ mod os {
                 filter: Filter::User,
                 flags: translate::EV_RECEIPT,
             };
-            let mut kev = kevent_for(WAKER_IDENT, trigger, 0);
+            // The token again: whether a change without `EV_ADD` rewrites `udata` is not
+            // documented, so give it the value it already has.
+            let mut kev = kevent_for(WAKER_IDENT, trigger, self.token.0);
             kev.fflags = libc::NOTE_TRIGGER;
             // The receipt's EV_ERROR carries 0 on success.
             match self.selector.submit([kev])? {

@@ -25,16 +25,17 @@
 //!   Internal notifications never surface as events: `poll` goes back to waiting for the
 //!   rest of the timeout.
 //! - **A peer's FIN without `POLLRDHUP`** (every Unix but Linux and Android): poll(2) reports
-//!   a stream socket's end-of-file only as `POLLIN`, the same bit as data. So, for this crate's
-//!   own stream sockets: (1) every reported `POLLIN` is followed by a one-byte
-//!   `recv(MSG_PEEK)`; `Ok(0)` is the FIN, reported as read-closed. (2) After readable was
-//!   reported (and so disarmed), the FIN must still be seen even if the reader stops before
-//!   `WouldBlock` (tokio's `try_read` does): the entry's *FIN watch* (the `RDHUP` bit, still
-//!   armed) has it sampled at the start of each `select` like a raw fd. No `POLLIN` any more:
-//!   the data was drained, so readable is armed again and the next `POLLIN` (data or FIN) is a
-//!   new edge. `POLLIN` still there: the peek tells; a FIN arms readable so the next poll
-//!   reports it, unread data is looked at again after the raw-fd back-off (1 to 128 ms, which
-//!   also caps the wait), so a FIN behind unread data is reported within that delay.
+//!   a stream socket's end-of-file only as `POLLIN`, the same bit as data. So for stream
+//!   sockets, (1) every reported `POLLIN` is followed by a one-byte `recv(MSG_PEEK)`, and
+//!   `Ok(0)` (the FIN) is reported as read-closed; (2) for this crate's own sources (raw fds
+//!   are sampled anyway, see above), once readable was reported (and so disarmed), the FIN
+//!   must still be seen even if the reader stops before `WouldBlock` (tokio's `try_read`
+//!   does): the entry's *FIN watch* (its `RDHUP` bit, still armed) has it sampled at the
+//!   start of each `select`, like a raw fd. No `POLLIN` any more: the data was drained, so
+//!   readable is armed again and the next `POLLIN` (data or FIN) is a new edge. `POLLIN`
+//!   still there: the peek tells; a FIN arms readable so the next poll reports it, unread
+//!   data is looked at again after the raw-fd back-off (1 to 128 ms, which also caps the
+//!   wait), so a FIN behind unread data is reported within that delay.
 //!   `--cfg mio_unsupported_test_poll_no_rdhup` makes Linux behave the same, to test this.
 //! - **Closed fds**: a source of this crate deregisters itself when dropped, so its token
 //!   cannot be delivered for a later fd with the same number. An fd closed while still
@@ -132,8 +133,8 @@ fn fin_by_peek() -> bool {
     rdhup().is_empty()
 }
 
-/// A one-byte `recv(MSG_PEEK)` on a stream socket that poll(2) reported readable: `Ok(0)` is
-/// the peer's FIN (recv(2): "the return value will be 0 when the peer has performed an
+/// A one-byte `recv(MSG_PEEK)` on a stream socket that poll(2) reported readable, with no
+/// error pending (recv(2) would report, and so clear, it): `Ok(0)` is the peer's FIN (recv(2): "the return value will be 0 when the peer has performed an
 /// orderly shutdown"). Data, `EAGAIN` (someone read it first) or any error: not a FIN.
 fn peek_fin(fd: RawFd) -> bool {
     let mut byte = [0u8; 1];
@@ -200,7 +201,8 @@ struct Entry {
     /// (doubling up to `MAX_BACKOFF`), and when it is.
     backoff: Duration,
     retry_at: Option<Instant>,
-    /// A stream socket of this crate on a system without `POLLRDHUP`: its FIN is peeked for.
+    /// A stream socket on a system without `POLLRDHUP`: its FIN is peeked for (and, for this
+    /// crate's own sources, watched for after a readable report; raw fds are sampled anyway).
     peek_fin: bool,
     /// Index in `Table::registered`.
     pos: usize,
@@ -292,7 +294,7 @@ impl Shared {
         raw: bool,
     ) -> io::Result<u64> {
         let stream = check_pollable(fd)?;
-        let peek_fin = !raw && stream && fin_by_peek();
+        let peek_fin = stream && fin_by_peek();
         let generation = {
             let mut table = self.lock();
             if table.get_mut(fd).is_some() {
@@ -496,7 +498,11 @@ impl Selector {
             if entry.raw && !entry.closed && disarmed != 0 {
                 snapshot.samples.push(poll_fd(fd, poll_flags(disarmed)));
                 snapshot.sample_keys.push((fd, entry.generation));
-            } else if entry.peek_fin && !entry.closed && entry.armed & (READ | RDHUP) == RDHUP {
+            } else if entry.peek_fin
+                && !entry.raw
+                && !entry.closed
+                && entry.armed & (READ | RDHUP) == RDHUP
+            {
                 // The FIN watch: readable was reported; sample `POLLIN` until it is gone.
                 snapshot.samples.push(poll_fd(fd, PollFlags::IN));
                 snapshot.sample_keys.push((fd, entry.generation));
@@ -593,7 +599,9 @@ impl Selector {
             if !entry.raw {
                 // The FIN watch of a stream socket (see `refresh`).
                 let revents = slot.revents();
-                if !revents.contains(PollFlags::IN) {
+                if revents.intersects(PollFlags::ERR | PollFlags::HUP) {
+                    // The main poll reports it (and peeking would take the error away).
+                } else if !revents.contains(PollFlags::IN) {
                     // Drained (a hang-up or error is the main poll's to report): the next
                     // `POLLIN`, data or FIN, is a new edge.
                     entry.armed |= READ;
@@ -682,7 +690,12 @@ impl Selector {
                 // disarmed by an earlier report: say so, as epoll does (`EPOLLOUT|EPOLLERR`).
                 flags |= PollFlags::OUT;
             }
-            let fin = entry.peek_fin && revents.contains(PollFlags::IN) && peek_fin(fd);
+            // Not with an error pending: recv(2) would return it, and so take it from
+            // `take_error` (SO_ERROR is cleared once reported); a hang-up is read-closed anyway.
+            let fin = entry.peek_fin
+                && revents.contains(PollFlags::IN)
+                && !revents.intersects(PollFlags::ERR | PollFlags::HUP)
+                && peek_fin(fd);
             events.push(Event {
                 token: entry.token,
                 flags,
