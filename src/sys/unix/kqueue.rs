@@ -680,8 +680,12 @@ mod os {
             self.submit(changes.map(|c| kevent_for(ident, c, token.0)))
         }
 
-        fn probe(&self, fd: RawFd) -> io::Result<translate::Probe> {
-            let errnos = self.submit_changes(fd, &translate::PROBE, Token(0))?;
+        /// The probe carries the caller's token: the manual does not say whether a change
+        /// without `EV_ADD` rewrites `udata`, and if it does, a reregister sets that token
+        /// anyway, while a refused register leaves the new token on the existing registration
+        /// (epoll would keep the old one) rather than a meaningless one.
+        fn probe(&self, fd: RawFd, token: Token) -> io::Result<translate::Probe> {
+            let errnos = self.submit_changes(fd, &translate::PROBE, token)?;
             Ok(translate::probe_result(errnos))
         }
 
@@ -723,7 +727,7 @@ mod os {
             token: Token,
             interests: Interest,
         ) -> io::Result<()> {
-            if let Some(errno) = translate::register_refusal(self.probe(fd)?) {
+            if let Some(errno) = translate::register_refusal(self.probe(fd, token)?) {
                 return Err(os_error(errno));
             }
             if !interests.is_readable() && !interests.is_writable() {
@@ -757,7 +761,7 @@ mod os {
             token: Token,
             interests: Interest,
         ) -> io::Result<()> {
-            if let Some(errno) = translate::reregister_refusal(self.probe(fd)?) {
+            if let Some(errno) = translate::reregister_refusal(self.probe(fd, token)?) {
                 return Err(os_error(errno));
             }
             let changes = translate::changes(interests);
