@@ -41,3 +41,46 @@
 //!
 //! Deregister a source before dropping it when it may have been duplicated; dropping the last
 //! fd removes it from the selector anyway.
+//!
+//! ## 6. Platforms
+//!
+//! The same API on every Unix, with the OS's own selector where there is one:
+//!
+//! | Target | Selector | `Waker` | Differences from Linux |
+//! |---|---|---|---|
+//! | Linux, Android | epoll (`EPOLLET`) | eventfd | none: the reference |
+//! | illumos | epoll (`EPOLLET`) | self-pipe | no `Interest::PRIORITY` |
+//! | macOS, iOS, tvOS, visionOS, watchOS | kqueue (`EV_CLEAR`) | `EVFILT_USER` | `Interest::AIO`; no `PRIORITY`; sockets made non-blocking and close-on-exec by `fcntl` right after creation, `SO_NOSIGPIPE` instead of `MSG_NOSIGNAL` |
+//! | FreeBSD | kqueue | `EVFILT_USER` | `Interest::AIO`, `Interest::LIO`; no `PRIORITY` |
+//! | DragonFly | kqueue | `EVFILT_USER` | `Interest::AIO`; no `PRIORITY` |
+//! | NetBSD, OpenBSD | kqueue | `EVFILT_USER` | no `PRIORITY` |
+//! | Solaris | poll(2) | folded into the selector | no `PRIORITY`; no `AsRawFd for Poll`, no `AsFd`/`AsRawFd for Registry` (upstream has them there: it uses event ports) |
+//! | Haiku, and any other Unix | poll(2) | folded into the selector | no `PRIORITY`, no `AsRawFd for Poll` nor `AsFd`/`AsRawFd for Registry` (as upstream) |
+//!
+//! On every kqueue system:
+//! - a source ready to read and write is reported as two events, one per direction (kqueue
+//!   has one filter per direction); both carry the source's token;
+//! - `is_read_closed`/`is_write_closed` come from `EV_EOF` on the matching filter, and
+//!   `is_error` from `EV_EOF` carrying a socket error (or `EV_ERROR`); a peer that closed
+//!   cleanly is read-closed, not an error;
+//! - `register` and `reregister` cost two `kevent` calls (one to learn whether the fd is
+//!   already registered, so the answers are epoll's: `AlreadyExists` for a second
+//!   `register`, `NotFound` for a `reregister` or `deregister` of an unknown fd);
+//! - a regular file can be registered readable (kqueue reports it readable while not at end
+//!   of file) where epoll refuses it with `PermissionDenied`; writable fails with `EINVAL`;
+//! - a kqueue is not inherited by a child created with `fork`: create a new `Poll` there;
+//! - a `Waker` is a user event on the queue itself: no fd of its own.
+//!
+//! An unnamed Unix socket address (`std::os::unix::net::SocketAddr` with neither a path nor
+//! an abstract name) can be bound or connected to only on Linux and Android (autobind);
+//! elsewhere `bind_addr`/`connect_addr` refuse it with `InvalidInput`.
+//!
+//! With the poll(2) selector on a system without `POLLRDHUP` (every one but Linux and
+//! Android), a stream socket's peer shutdown is found by a one-byte `MSG_PEEK` when poll(2)
+//! reports it readable; after a readable event that was not read to `WouldBlock`, it is
+//! looked for again at each `poll` with a back-off of 1 to 128 ms, so it is reported within
+//! that delay.
+//!
+//! Not supported yet: Hermit and WASI (wasm32-wasip1, wasm32-wasip2), which are not Unix
+//! (no rustix), and Windows, which is being added separately. On them the crate builds only
+//! without `os-poll` and `net`.

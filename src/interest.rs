@@ -12,6 +12,8 @@ use std::{fmt, ops};
 /// | [`READABLE`](Interest::READABLE) | [`Event::is_readable`], [`Event::is_read_closed`] | all |
 /// | [`WRITABLE`](Interest::WRITABLE) | [`Event::is_writable`], [`Event::is_write_closed`] | all |
 /// | [`PRIORITY`](Interest::PRIORITY) | [`Event::is_priority`] (and readable) | Linux, Android |
+/// | `AIO` | [`Event::is_aio`] | FreeBSD, DragonFly, Apple's systems |
+/// | `LIO` | [`Event::is_lio`] | FreeBSD |
 ///
 /// Errors and hang-ups are always reported, whatever the interest.
 ///
@@ -20,6 +22,8 @@ use std::{fmt, ops};
 /// [`Event::is_writable`]: crate::event::Event::is_writable
 /// [`Event::is_write_closed`]: crate::event::Event::is_write_closed
 /// [`Event::is_priority`]: crate::event::Event::is_priority
+/// [`Event::is_aio`]: crate::event::Event::is_aio
+/// [`Event::is_lio`]: crate::event::Event::is_lio
 ///
 /// # Examples
 ///
@@ -37,8 +41,8 @@ pub struct Interest(NonZeroU8);
 
 const READABLE: u8 = 0b0_0001;
 const WRITABLE: u8 = 0b0_0010;
-// The AIO and LIO bits belong to the BSDs; they are never set on the targets we build for, but
-// the `is_aio`/`is_lio` queries exist everywhere, as upstream.
+// The AIO and LIO bits exist only where kqueue has `EVFILT_AIO`/`EVFILT_LIO`; the
+// `is_aio`/`is_lio` queries exist everywhere, as upstream.
 const AIO: u8 = 0b0_0100;
 const LIO: u8 = 0b0_1000;
 const PRIORITY: u8 = 0b1_0000;
@@ -58,6 +62,29 @@ impl Interest {
 
     /// Interest in writable readiness (and the write half closing).
     pub const WRITABLE: Interest = flag(WRITABLE);
+
+    /// Interest in asynchronous I/O completions (`EVFILT_AIO`): an aio(4) request that names
+    /// the `Poll`'s kqueue (`Registry::as_fd`) in its `sigevent` is reported under its token.
+    #[cfg(mio_aio)]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(
+            target_os = "dragonfly",
+            target_os = "freebsd",
+            target_os = "ios",
+            target_os = "macos",
+            target_os = "tvos",
+            target_os = "visionos",
+            target_os = "watchos"
+        )))
+    )]
+    pub const AIO: Interest = flag(AIO);
+
+    /// Interest in list I/O completions (`EVFILT_LIO`, FreeBSD): a lio_listio(2) batch that
+    /// names the `Poll`'s kqueue is reported under its token.
+    #[cfg(target_os = "freebsd")]
+    #[cfg_attr(docsrs, doc(cfg(target_os = "freebsd")))]
+    pub const LIO: Interest = flag(LIO);
 
     /// Interest in `EPOLLPRI` events: urgent (out-of-band) TCP data, and state changes of
     /// special files such as `/proc/self/mounts` or a pseudo-terminal master.
@@ -105,13 +132,13 @@ impl Interest {
         self.0.get() & WRITABLE != 0
     }
 
-    /// Whether the set contains the BSD `AIO` interest; always `false` on Linux.
+    /// Whether the set contains the `AIO` interest; always `false` where it does not exist.
     #[must_use]
     pub const fn is_aio(self) -> bool {
         self.0.get() & AIO != 0
     }
 
-    /// Whether the set contains the FreeBSD `LIO` interest; always `false` on Linux.
+    /// Whether the set contains the `LIO` interest (FreeBSD); always `false` elsewhere.
     #[must_use]
     pub const fn is_lio(self) -> bool {
         self.0.get() & LIO != 0
@@ -146,6 +173,10 @@ impl fmt::Debug for Interest {
         let names: &[(bool, &str)] = &[
             (self.is_readable(), "READABLE"),
             (self.is_writable(), "WRITABLE"),
+            #[cfg(mio_aio)]
+            (self.is_aio(), "AIO"),
+            #[cfg(target_os = "freebsd")]
+            (self.is_lio(), "LIO"),
             #[cfg(any(target_os = "linux", target_os = "android"))]
             (self.is_priority(), "PRIORITY"),
         ];

@@ -289,3 +289,15 @@ macro_rules! try_io_method {
         }
     };
 }
+
+/// Items that exist only where the selector is one fd (epoll, kqueue): `AsRawFd for Poll`,
+/// `AsRawFd`/`AsFd for Registry`. Not with the poll(2) selector (forced, or the only one).
+macro_rules! cfg_selector_fd {
+    ($($item:item)*) => {
+        $(
+            #[cfg(all(any(mio_epoll_os, mio_kqueue_os), not(mio_unsupported_force_poll_poll)))]
+            #[cfg_attr(docsrs, doc(cfg(all(unix, not(mio_unsupported_force_poll_poll)))))]
+            $item
+        )*
+    }
+}

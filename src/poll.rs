@@ -1,7 +1,8 @@
 use std::fmt;
 use std::io;
-#[cfg(all(unix, not(mio_unsupported_force_poll_poll)))]
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+cfg_selector_fd! {
+    use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+}
 #[cfg(debug_assertions)]
 use std::sync::atomic::{AtomicBool, Ordering};
 #[cfg(debug_assertions)]
@@ -92,6 +93,9 @@ use crate::{event, sys, Events, Interest, Token};
 /// | Platform | Selector | Waker |
 /// |---|---|---|
 /// | Linux, Android | epoll, every registration `EPOLLET` | eventfd |
+/// | illumos | epoll, every registration `EPOLLET` | a self-pipe |
+/// | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly | kqueue, every filter `EV_CLEAR` | `EVFILT_USER` |
+/// | other Unix systems (Solaris, Haiku, ...) | poll(2), edge triggering emulated | folded into the selector |
 /// | `--cfg mio_unsupported_force_poll_poll` | poll(2), edge triggering emulated | folded into the selector |
 /// | `--cfg mio_unsupported_force_waker_pipe` | unchanged | a self-pipe |
 /// | Windows | an I/O completion port; socket readiness from AFD poll requests, edge triggering kept with a per-socket armed mask | a posted completion packet |
@@ -216,12 +220,12 @@ impl fmt::Debug for Poll {
     }
 }
 
-#[cfg(all(unix, not(mio_unsupported_force_poll_poll)))]
-#[cfg_attr(docsrs, doc(cfg(all(unix, not(mio_unsupported_force_poll_poll)))))]
-impl AsRawFd for Poll {
-    /// The epoll fd. Not available with `--cfg mio_unsupported_force_poll_poll`.
-    fn as_raw_fd(&self) -> RawFd {
-        self.registry.as_raw_fd()
+cfg_selector_fd! {
+    impl AsRawFd for Poll {
+        /// The epoll or kqueue fd. Not available with the poll(2) selector.
+        fn as_raw_fd(&self) -> RawFd {
+            self.registry.as_raw_fd()
+        }
     }
 }
 
@@ -404,21 +408,20 @@ impl fmt::Debug for Registry {
     }
 }
 
-#[cfg(all(unix, not(mio_unsupported_force_poll_poll)))]
-#[cfg_attr(docsrs, doc(cfg(all(unix, not(mio_unsupported_force_poll_poll)))))]
-impl AsRawFd for Registry {
-    /// The epoll fd. Not available with `--cfg mio_unsupported_force_poll_poll`.
-    fn as_raw_fd(&self) -> RawFd {
-        self.selector.as_raw_fd()
+cfg_selector_fd! {
+    impl AsRawFd for Registry {
+        /// The epoll or kqueue fd. Not available with the poll(2) selector.
+        fn as_raw_fd(&self) -> RawFd {
+            self.selector.as_raw_fd()
+        }
     }
-}
 
-#[cfg(all(unix, not(mio_unsupported_force_poll_poll)))]
-#[cfg_attr(docsrs, doc(cfg(all(unix, not(mio_unsupported_force_poll_poll)))))]
-impl AsFd for Registry {
-    /// The epoll fd. Not available with `--cfg mio_unsupported_force_poll_poll`.
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.selector.as_fd()
+    impl AsFd for Registry {
+        /// The epoll or kqueue fd (tokio's FreeBSD AIO names the queue with it). Not available
+        /// with the poll(2) selector.
+        fn as_fd(&self) -> BorrowedFd<'_> {
+            self.selector.as_fd()
+        }
     }
 }
 

@@ -15,8 +15,9 @@ use crate::{sys, Registry, Token};
 ///
 /// Events are delivered only while the `Waker` is alive; dropping it removes its registration.
 ///
-/// On Linux the waker is an eventfd (`--cfg mio_unsupported_force_waker_pipe` makes it a
-/// self-pipe instead).
+/// On Linux the waker is an eventfd; on macOS, iOS and the BSDs an `EVFILT_USER` event on the
+/// `Poll`'s kqueue; with the poll(2) selector it is folded into the selector
+/// (`--cfg mio_unsupported_force_waker_pipe` makes it a self-pipe instead, everywhere).
 ///
 /// # Examples
 ///

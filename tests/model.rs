@@ -50,7 +50,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 const SLOTS: usize = 4;
-const WAKE: Token = Token(1 << 40);
+/// High bits set: 1 << 40 on 64-bit targets, 1 << 8 on 32-bit ones.
+const WAKE: Token = Token(1 << (usize::BITS - 24));
 /// Polls a `Settle` may take before an owed event counts as lost.
 const SETTLE_POLLS: usize = 20;
 /// Data pending in one source is kept under this (no write ever blocks).

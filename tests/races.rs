@@ -226,7 +226,9 @@ fn worker(id: usize, registry: Registry, book: Arc<Book>, ops: usize) -> [u64; 7
     let mut next = 0usize;
     let mut new_token = || {
         next += 1;
-        Token(((id + 1) << 32) | next)
+        // The worker in the high half, a counter in the low one (16 bits on 32-bit targets).
+        assert!(next < 1 << (usize::BITS / 2), "too many tokens for one worker");
+        Token(((id + 1) << (usize::BITS / 2)) | next)
     };
     let mut counts = [0u64; 7];
     for i in 0..ops {

@@ -355,11 +355,14 @@ fn shutdown_write_then_peer_reads_eof() {
     let (mut poll, mut events, mut a, mut b) = pair(Interest::READABLE);
     a.write_all(b"last").unwrap();
     a.shutdown(Shutdown::Write).unwrap();
-    expect_events(
-        &mut poll,
-        &mut events,
-        vec![(B, Readiness::READABLE | Readiness::READ_CLOSED)],
-    );
+    // Without POLLRDHUP (poll(2) outside Linux, tested here through the cfg) a FIN behind
+    // unread data cannot be seen until the data is read: read-closed is a hint, missing here.
+    let expected = if cfg!(mio_unsupported_test_poll_no_rdhup) {
+        Readiness::READABLE
+    } else {
+        Readiness::READABLE | Readiness::READ_CLOSED
+    };
+    expect_events(&mut poll, &mut events, vec![(B, expected)]);
     assert_eq!(read_polling(&mut poll, &mut events, &b, 4), b"last");
     assert_eq!(b.read(&mut [0; 4]).unwrap(), 0);
     assert_eq!(a.write(b"x").unwrap_err().kind(), io::ErrorKind::BrokenPipe);

@@ -526,12 +526,16 @@ impl Server {
         }
     }
 
+    /// The generation in the high half of the token, the slot in the low one (16 bits each on
+    /// 32-bit targets, where the generation wraps: it only has to differ from the last one).
+    const HALF: u32 = usize::BITS / 2;
+
     fn token(slot: usize, generation: u64) -> Token {
-        Token(2 + slot + ((generation as usize) << 32))
+        Token(2 + slot + ((generation as usize) << Self::HALF))
     }
 
     fn slot_of(token: Token) -> usize {
-        (token.0 - 2) & 0xffff_ffff
+        (token.0 - 2) & ((1 << Self::HALF) - 1)
     }
 
     fn run(mut self, poll: &mut Poll, grace: Duration) -> ServerStats {

@@ -94,17 +94,18 @@ impl Event {
         sys::event::is_priority(&self.inner)
     }
 
-    /// BSD `EVFILT_AIO` completion; always `false` here (no backend of this crate is kqueue).
+    /// An asynchronous I/O completion (`EVFILT_AIO`), for `Interest::AIO` on FreeBSD,
+    /// DragonFly and Apple's systems; always `false` elsewhere.
     #[inline]
     pub fn is_aio(&self) -> bool {
-        false
+        completions::is_aio(&self.inner)
     }
 
-    /// FreeBSD `EVFILT_LIO` completion; always `false` here (no backend of this crate is
-    /// kqueue).
+    /// A list I/O completion (`EVFILT_LIO`), for `Interest::LIO` on FreeBSD; always `false`
+    /// elsewhere.
     #[inline]
     pub fn is_lio(&self) -> bool {
-        false
+        completions::is_lio(&self.inner)
     }
 
     /// Views a selector event as an [`Event`].
@@ -134,5 +135,32 @@ impl fmt::Debug for Event {
             d.field("details", &sys::event::Details(&self.inner));
         }
         d.finish()
+    }
+}
+
+/// `EVFILT_AIO`/`EVFILT_LIO` events exist only with the kqueue backend.
+#[cfg(all(
+    feature = "os-poll",
+    mio_kqueue_os,
+    not(mio_unsupported_force_poll_poll)
+))]
+use crate::sys::event as completions;
+
+#[cfg(not(all(
+    feature = "os-poll",
+    mio_kqueue_os,
+    not(mio_unsupported_force_poll_poll)
+)))]
+mod completions {
+    use crate::sys;
+
+    #[inline]
+    pub(super) fn is_aio(_: &sys::Event) -> bool {
+        false
+    }
+
+    #[inline]
+    pub(super) fn is_lio(_: &sys::Event) -> bool {
+        false
     }
 }

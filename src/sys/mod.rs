@@ -2,7 +2,7 @@
 //!
 //! | folder | compiled on | what |
 //! |---|---|---|
-//! | [`unix`] | every Unix | the selectors (epoll, poll(2)), wake-up fds, sockets, pipes |
+//! | [`unix`] | every Unix | the selectors (epoll, kqueue, poll(2)), wake-up fds, sockets, pipes |
 //! | [`windows`] | Windows | the completion port, AFD poll requests, Winsock, named pipes |
 //! | [`shell`] | any target without `os-poll` | the types only; operations panic |
 //!

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use rustix::event::epoll::{self, EventData, EventFlags};
 
+use super::stateless::borrow;
 use crate::{Interest, Token};
 
 /// `struct epoll_event`: 12 bytes, packed on x86_64, exactly what `epoll_wait(2)` writes.
@@ -122,25 +123,6 @@ impl AsFd for Selector {
     }
 }
 
-/// Borrows a caller-supplied raw fd for the duration of one `epoll_ctl` call.
-///
-/// `-1` (and any negative number) is rejected with `EBADF` here, because `BorrowedFd` uses
-/// `-1` as a niche and may not hold it; any other closed or bogus number is passed to the
-/// kernel, which answers `EBADF` itself.
-#[inline]
-fn borrow<'a>(fd: RawFd) -> io::Result<BorrowedFd<'a>> {
-    if fd < 0 {
-        return Err(io::Error::from_raw_os_error(
-            rustix::io::Errno::BADF.raw_os_error(),
-        ));
-    }
-    // SAFETY: `fd` is not -1 (checked above), and the `BorrowedFd` only lives for one
-    // `epoll_ctl` call made while the caller holds the source that owns the fd. A number that
-    // is not an open fd only makes that syscall fail with `EBADF`; nothing reads or writes
-    // through it.
-    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
-}
-
 #[inline]
 fn data(token: Token) -> EventData {
     EventData::new_u64(token.0 as u64)
@@ -181,54 +163,8 @@ impl Waker {
     }
 }
 
-/// Per-source state: none on epoll, the kernel keeps it all.
 #[cfg(any(feature = "net", feature = "os-ext"))]
-#[derive(Debug)]
-pub(crate) struct IoSourceState;
-
-#[cfg(any(feature = "net", feature = "os-ext"))]
-impl IoSourceState {
-    #[inline]
-    pub(crate) fn new() -> IoSourceState {
-        IoSourceState
-    }
-
-    /// Runs one I/O operation; edge-triggered epoll needs no bookkeeping around it.
-    #[inline]
-    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T, _: crate::sys::Rearm) -> io::Result<R>
-    where
-        F: FnOnce(&T) -> io::Result<R>,
-    {
-        f(io)
-    }
-
-    #[inline]
-    pub(crate) fn register(
-        &mut self,
-        selector: &Selector,
-        token: Token,
-        interests: Interest,
-        fd: RawFd,
-    ) -> io::Result<()> {
-        selector.register(fd, token, interests)
-    }
-
-    #[inline]
-    pub(crate) fn reregister(
-        &mut self,
-        selector: &Selector,
-        token: Token,
-        interests: Interest,
-        fd: RawFd,
-    ) -> io::Result<()> {
-        selector.reregister(fd, token, interests)
-    }
-
-    #[inline]
-    pub(crate) fn deregister(&mut self, selector: &Selector, fd: RawFd) -> io::Result<()> {
-        selector.deregister(fd)
-    }
-}
+pub(crate) use super::stateless::IoSourceState;
 
 /// Reading an `epoll_event`, as §3.4 of the spec maps the flags.
 pub(crate) mod event {

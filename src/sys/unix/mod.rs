@@ -3,53 +3,93 @@
 //! | build | selector | waker |
 //! |---|---|---|
 //! | no `os-poll` | `sys::shell`: types only, operations panic | shell |
-//! | Linux/Android (default) | [`epoll`] | eventfd ([`waker_eventfd`]) registered with epoll |
+//! | Linux, Android, illumos (`mio_epoll_os`) | [`epoll`] | eventfd ([`waker_eventfd`]; a pipe on illumos) registered with epoll |
+//! | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly (`mio_kqueue_os`) | [`kqueue`] | `EVFILT_USER` |
 //! | `--cfg mio_unsupported_force_poll_poll`, or another Unix | `poll` (poll(2)) | folded into the selector |
 //! | `--cfg mio_unsupported_force_waker_pipe` | unchanged | a self-pipe ([`waker_pipe`]) |
+//!
+//! The OS families (`mio_*_os`, `mio_apple`) are set by build.rs; this file is the one place
+//! that turns them, the features and the `--cfg` switches into a backend.
 //!
 //! The two wake-up files expose `WakerFd` (`new`, `wake`, `reset`, `AsFd`). [`net`], [`io`]
 //! and [`pipe`] are plain syscall wrappers, independent of the selector.
 
-/// Each backend's items, under the one `cfg` that selects it.
+/// Each backend's items, under the one `cfg` that selects it. The OS families (`mio_*_os`)
+/// come from build.rs.
 macro_rules! cfg_backend {
     (epoll: $($item:item)*) => { $(
-        #[cfg(all(
-            feature = "os-poll",
-            any(target_os = "linux", target_os = "android"),
-            not(mio_unsupported_force_poll_poll)
-        ))]
+        #[cfg(all(feature = "os-poll", mio_epoll_os, not(mio_unsupported_force_poll_poll)))]
+        $item
+    )* };
+    (kqueue: $($item:item)*) => { $(
+        #[cfg(all(feature = "os-poll", mio_kqueue_os, not(mio_unsupported_force_poll_poll)))]
         $item
     )* };
     (poll: $($item:item)*) => { $(
         #[cfg(all(
             feature = "os-poll",
-            any(mio_unsupported_force_poll_poll, not(any(target_os = "linux", target_os = "android")))
+            any(mio_unsupported_force_poll_poll, not(any(mio_epoll_os, mio_kqueue_os)))
+        ))]
+        $item
+    )* };
+    // Kernel-kept registrations (epoll, kqueue): no per-source state.
+    (stateless: $($item:item)*) => { $(
+        #[cfg(all(
+            feature = "os-poll",
+            any(mio_epoll_os, mio_kqueue_os),
+            not(mio_unsupported_force_poll_poll)
         ))]
         $item
     )* };
     (eventfd: $($item:item)*) => { $(
-        #[cfg(all(
-            feature = "os-poll",
-            any(target_os = "linux", target_os = "android"),
-            not(mio_unsupported_force_waker_pipe)
-        ))]
+        #[cfg(all(feature = "os-poll", mio_eventfd_os, not(mio_unsupported_force_waker_pipe)))]
         $item
     )* };
+    // Wherever a wake-up fd is needed and there is no eventfd: not on kqueue builds, whose
+    // waker is `EVFILT_USER`, unless forced.
     (pipe: $($item:item)*) => { $(
         #[cfg(all(
             feature = "os-poll",
-            any(mio_unsupported_force_waker_pipe, not(any(target_os = "linux", target_os = "android")))
+            any(mio_unsupported_force_waker_pipe, not(mio_eventfd_os)),
+            any(
+                mio_unsupported_force_waker_pipe,
+                mio_unsupported_force_poll_poll,
+                not(mio_kqueue_os)
+            )
         ))]
         $item
     )* };
 }
 
-// epoll on Linux and Android, unless the poll(2) fallback is forced.
+// epoll on Linux, Android and illumos, unless the poll(2) fallback is forced.
 cfg_backend! { epoll:
     mod epoll;
     pub(crate) use self::epoll::{event, Event, Events, Selector, Waker};
     #[cfg(any(feature = "net", feature = "os-ext"))]
     pub(crate) use self::epoll::IoSourceState;
+}
+
+// kqueue on Apple's systems and the BSDs, unless the poll(2) fallback is forced.
+cfg_backend! { kqueue:
+    mod kqueue;
+    pub(crate) use self::kqueue::{event, Event, Events, Selector, Waker};
+    #[cfg(any(feature = "net", feature = "os-ext"))]
+    pub(crate) use self::kqueue::IoSourceState;
+}
+// Its pure half (kevent changes and results) is unit-tested on every host.
+#[cfg(all(
+    test,
+    not(all(
+        feature = "os-poll",
+        mio_kqueue_os,
+        not(mio_unsupported_force_poll_poll)
+    ))
+))]
+#[allow(dead_code)]
+mod kqueue;
+
+cfg_backend! { stateless:
+    mod stateless;
 }
 
 // poll(2) everywhere else, or when forced.
@@ -76,10 +116,32 @@ cfg_backend! { pipe:
 pub(crate) mod io;
 #[cfg(feature = "net")]
 pub(crate) mod net;
-#[cfg(feature = "os-ext")]
+// Also the self-pipe waker's (which the `pipe` arm of `cfg_backend!` selects).
+#[cfg(any(
+    feature = "os-ext",
+    all(
+        feature = "os-poll",
+        any(mio_unsupported_force_waker_pipe, not(mio_eventfd_os))
+    )
+))]
 pub(crate) mod pipe;
 
 #[cfg(feature = "os-poll")]
 mod timeout;
 #[cfg(feature = "os-poll")]
 pub(crate) use self::timeout::timeout_timespec;
+
+/// Makes a new fd close-on-exec and non-blocking, on the systems whose socket(2), accept(2),
+/// socketpair(2) or pipe(2) take no flag for it (`mio_fcntl_flags`: Apple's systems and Haiku;
+/// see `net` and `pipe`):
+/// `fcntl(F_SETFD, FD_CLOEXEC)` and `ioctl(FIONBIO)`, see fcntl(2) and ioctl(2).
+///
+/// There is a window between the fd's creation and the `fcntl` in which another thread's
+/// `fork` + `exec` inherits it. std has the same window on these systems and upstream mio
+/// accepts it: the only fix is a process-wide lock around every fd creation and `fork`.
+#[cfg(all(mio_fcntl_flags, any(feature = "os-poll", feature = "net")))]
+pub(crate) fn set_cloexec_nonblocking(fd: &std::os::fd::OwnedFd) -> std::io::Result<()> {
+    rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC)?;
+    rustix::io::ioctl_fionbio(fd, true)?;
+    Ok(())
+}

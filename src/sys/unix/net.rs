@@ -1,8 +1,18 @@
 //! Creating, connecting and accepting sockets, and the socket syscalls std lacks.
 //!
-//! Every socket is created non-blocking and close-on-exec in the same syscall
-//! (`SOCK_NONBLOCK | SOCK_CLOEXEC` on `socket`, `socketpair` and `accept4`). The results are
-//! plain `OwnedFd`s; `mio::net` wraps them in the matching std types.
+//! Every socket is created non-blocking and close-on-exec: in the same syscall where the OS
+//! has the flags (`SOCK_NONBLOCK | SOCK_CLOEXEC` on `socket`, `socketpair` and `accept4`),
+//! with `fcntl`/`ioctl` right after on Apple's systems and Haiku, which have none (see
+//! [`set_cloexec_nonblocking`](super::set_cloexec_nonblocking) for the race this leaves).
+//!
+//! A write to a socket whose peer is gone must fail with `EPIPE`, never raise `SIGPIPE`:
+//! `MSG_NOSIGNAL` on every send where the OS has it (send(2)), and `SO_NOSIGPIPE` set once on
+//! every socket this crate creates or accepts on Apple's systems, which have no
+//! `MSG_NOSIGNAL`. A socket handed in by the caller (`from_std`, `FromRawFd`) keeps whatever
+//! it had there; Rust programs ignore `SIGPIPE` by default, so a write then still fails with
+//! `BrokenPipe`.
+//!
+//! The results are plain `OwnedFd`s; `mio::net` wraps them in the matching std types.
 
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
@@ -12,7 +22,7 @@ use std::os::unix::net::SocketAddr as UnixSocketAddr;
 use rustix::io::Errno;
 use rustix::net::{
     AddressFamily, RecvFlags, SendAncillaryBuffer, SendFlags, SocketAddrAny, SocketAddrUnix,
-    SocketFlags, SocketType,
+    SocketType,
 };
 
 /// The backlog `TcpListener::bind` listens with, as std and upstream mio.
@@ -20,14 +30,100 @@ const TCP_BACKLOG: i32 = 128;
 /// Unix listeners ask for the largest backlog: Linux turns -1 into `somaxconn`.
 const UNIX_BACKLOG: i32 = -1;
 
-const FLAGS: SocketFlags = SocketFlags::NONBLOCK.union(SocketFlags::CLOEXEC);
+/// `MSG_NOSIGNAL`: a closed peer is `EPIPE`, never `SIGPIPE`.
+#[cfg(not(mio_apple))]
+const SEND_FLAGS: SendFlags = SendFlags::NOSIGNAL;
 
-/// `socket(domain, ty | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)`.
-///
-/// See [socket(2)](https://man7.org/linux/man-pages/man2/socket.2.html).
+/// No `MSG_NOSIGNAL` on Apple's systems: the sockets carry `SO_NOSIGPIPE` instead (`fixup`).
+#[cfg(mio_apple)]
+const SEND_FLAGS: SendFlags = SendFlags::empty();
+
+/// Where the flags exist (`mio_fcntl_flags` unset): set by the creating syscall itself.
+#[cfg(not(mio_fcntl_flags))]
+mod create {
+    use std::io;
+    use std::os::fd::{AsFd, OwnedFd};
+
+    use rustix::net::{AddressFamily, SocketAddrAny, SocketFlags, SocketType};
+
+    const FLAGS: SocketFlags = SocketFlags::NONBLOCK.union(SocketFlags::CLOEXEC);
+
+    /// `socket(domain, ty | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)`.
+    ///
+    /// See [socket(2)](https://man7.org/linux/man-pages/man2/socket.2.html).
+    pub(super) fn socket(domain: AddressFamily, ty: SocketType) -> io::Result<OwnedFd> {
+        Ok(rustix::net::socket_with(domain, ty, FLAGS, None)?)
+    }
+
+    /// `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)`.
+    pub(super) fn accept(listener: impl AsFd) -> io::Result<(OwnedFd, Option<SocketAddrAny>)> {
+        Ok(rustix::net::acceptfrom_with(listener, FLAGS)?)
+    }
+
+    /// `socketpair(AF_UNIX, ty | SOCK_NONBLOCK | SOCK_CLOEXEC)`.
+    pub(super) fn pair(ty: SocketType) -> io::Result<(OwnedFd, OwnedFd)> {
+        Ok(rustix::net::socketpair(
+            AddressFamily::UNIX,
+            ty,
+            FLAGS,
+            None,
+        )?)
+    }
+}
+
+/// Apple's systems and Haiku (`mio_fcntl_flags`): the plain syscall, then `fixup`.
+#[cfg(mio_fcntl_flags)]
+mod create {
+    use std::io;
+    use std::os::fd::{AsFd, OwnedFd};
+
+    use rustix::net::{AddressFamily, SocketAddrAny, SocketFlags, SocketType};
+
+    /// What the flags of `socket`/`accept4` do elsewhere (see
+    /// [`set_cloexec_nonblocking`](crate::sys::set_cloexec_nonblocking) for the race), plus
+    /// `SO_NOSIGPIPE` on Apple's systems (setsockopt(2): "do not generate SIGPIPE, instead
+    /// return EPIPE"), which have no `MSG_NOSIGNAL`.
+    fn fixup(fd: OwnedFd) -> io::Result<OwnedFd> {
+        crate::sys::set_cloexec_nonblocking(&fd)?;
+        #[cfg(mio_apple)]
+        rustix::net::sockopt::set_socket_nosigpipe(&fd, true)?;
+        Ok(fd)
+    }
+
+    /// `socket(domain, ty, 0)`, then `fixup`.
+    pub(super) fn socket(domain: AddressFamily, ty: SocketType) -> io::Result<OwnedFd> {
+        fixup(rustix::net::socket(domain, ty, None)?)
+    }
+
+    /// `accept(2)`, then `fixup` (`FD_CLOEXEC` is never inherited from the listener, and
+    /// `O_NONBLOCK` is not on every system).
+    pub(super) fn accept(listener: impl AsFd) -> io::Result<(OwnedFd, Option<SocketAddrAny>)> {
+        let (fd, addr) = rustix::net::acceptfrom(listener)?;
+        Ok((fixup(fd)?, addr))
+    }
+
+    /// `socketpair(AF_UNIX, ty)`, then `fixup` on both ends.
+    pub(super) fn pair(ty: SocketType) -> io::Result<(OwnedFd, OwnedFd)> {
+        let (a, b) = rustix::net::socketpair(AddressFamily::UNIX, ty, SocketFlags::empty(), None)?;
+        Ok((fixup(a)?, fixup(b)?))
+    }
+}
+
+/// A new socket, non-blocking and close-on-exec.
 fn socket(domain: AddressFamily, ty: SocketType) -> io::Result<OwnedFd> {
     crate::sys::os_required();
-    Ok(rustix::net::socket_with(domain, ty, FLAGS, None)?)
+    create::socket(domain, ty)
+}
+
+/// Accepts a connection, non-blocking and close-on-exec.
+fn accept(listener: impl AsFd) -> io::Result<(OwnedFd, Option<SocketAddrAny>)> {
+    create::accept(listener)
+}
+
+/// A connected pair of Unix sockets, non-blocking and close-on-exec.
+fn unix_pair(ty: SocketType) -> io::Result<(OwnedFd, OwnedFd)> {
+    crate::sys::os_required();
+    create::pair(ty)
 }
 
 fn family(addr: &SocketAddr) -> AddressFamily {
@@ -67,9 +163,9 @@ fn connect_in_progress(
     }
 }
 
-/// `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)` on a TCP listener.
+/// Accepts a connection on a TCP listener, non-blocking and close-on-exec.
 pub(crate) fn tcp_accept(listener: impl AsFd) -> io::Result<(OwnedFd, SocketAddr)> {
-    let (fd, addr) = rustix::net::acceptfrom_with(listener, FLAGS)?;
+    let (fd, addr) = accept(listener)?;
     Ok((fd, inet_addr(addr)?))
 }
 
@@ -110,10 +206,10 @@ pub(crate) fn recv_from(
     Ok((n, inet_addr(addr)?))
 }
 
-/// `sendto(2)` with `MSG_NOSIGNAL`.
+/// `sendto(2)` with `MSG_NOSIGNAL` (where the OS has it).
 #[inline]
 pub(crate) fn send_to(fd: impl AsFd, buf: &[u8], addr: SocketAddr) -> io::Result<usize> {
-    Ok(rustix::net::sendto(fd, buf, SendFlags::NOSIGNAL, &addr)?)
+    Ok(rustix::net::sendto(fd, buf, SEND_FLAGS, &addr)?)
 }
 
 /// A bound UDP socket: `socket(SOCK_DGRAM)`, `bind`.
@@ -128,22 +224,18 @@ pub(crate) fn only_v6(fd: impl AsFd) -> io::Result<bool> {
     Ok(rustix::net::sockopt::ipv6_v6only(fd)?)
 }
 
-/// `send(2)` with `MSG_NOSIGNAL`: a closed peer is `EPIPE`, never `SIGPIPE`.
+/// `send(2)` with `MSG_NOSIGNAL` (or `SO_NOSIGPIPE`): a closed peer is `EPIPE`, never
+/// `SIGPIPE`.
 #[inline]
 pub(crate) fn send(fd: impl AsFd, buf: &[u8]) -> io::Result<usize> {
-    Ok(rustix::net::send(fd, buf, SendFlags::NOSIGNAL)?)
+    Ok(rustix::net::send(fd, buf, SEND_FLAGS)?)
 }
 
-/// `sendmsg(2)` with `MSG_NOSIGNAL`, no ancillary data.
+/// `sendmsg(2)` with `MSG_NOSIGNAL` (where the OS has it), no ancillary data.
 #[inline]
 pub(crate) fn send_vectored(fd: impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     let mut control = SendAncillaryBuffer::default();
-    Ok(rustix::net::sendmsg(
-        fd,
-        bufs,
-        &mut control,
-        SendFlags::NOSIGNAL,
-    )?)
+    Ok(rustix::net::sendmsg(fd, bufs, &mut control, SEND_FLAGS)?)
 }
 
 /// The kernel form of a std Unix socket address (pathname, abstract or unnamed).
@@ -161,7 +253,23 @@ fn unix_addr(addr: &UnixSocketAddr) -> io::Result<SocketAddrUnix> {
             return Ok(SocketAddrUnix::new_abstract_name(name)?);
         }
     }
+    unnamed_addr()
+}
+
+/// An unnamed address: Linux binds it to a fresh abstract name ("autobind", unix(7)).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn unnamed_addr() -> io::Result<SocketAddrUnix> {
     Ok(SocketAddrUnix::new_unnamed())
+}
+
+/// An unnamed address means nothing to bind(2) or connect(2) outside Linux (there is no
+/// autobind): refused here with a clear error rather than an errno from the kernel.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn unnamed_addr() -> io::Result<SocketAddrUnix> {
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "an unnamed Unix socket address can only be bound or connected to on Linux",
+    ))
 }
 
 /// The std form of a Unix socket address the kernel gave back.
@@ -206,21 +314,10 @@ pub(crate) fn unix_connect(addr: &UnixSocketAddr) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
-/// `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)` on a Unix listener.
+/// Accepts a connection on a Unix listener, non-blocking and close-on-exec.
 pub(crate) fn unix_accept(listener: impl AsFd) -> io::Result<(OwnedFd, UnixSocketAddr)> {
-    let (fd, addr) = rustix::net::acceptfrom_with(listener, FLAGS)?;
+    let (fd, addr) = accept(listener)?;
     Ok((fd, std_unix_addr(addr)?))
-}
-
-/// `socketpair(AF_UNIX, ty | SOCK_NONBLOCK | SOCK_CLOEXEC)`.
-fn unix_pair(ty: SocketType) -> io::Result<(OwnedFd, OwnedFd)> {
-    crate::sys::os_required();
-    Ok(rustix::net::socketpair(
-        AddressFamily::UNIX,
-        ty,
-        FLAGS,
-        None,
-    )?)
 }
 
 /// A connected pair of Unix stream sockets.

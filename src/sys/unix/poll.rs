@@ -24,6 +24,19 @@
 //!   `Waker` is folded into it too (a pending flag plus one write per burst of wakes).
 //!   Internal notifications never surface as events: `poll` goes back to waiting for the
 //!   rest of the timeout.
+//! - **A peer's FIN without `POLLRDHUP`** (every Unix but Linux and Android): poll(2) reports
+//!   a stream socket's end-of-file only as `POLLIN`, the same bit as data. So for stream
+//!   sockets, (1) every reported `POLLIN` is followed by a one-byte `recv(MSG_PEEK)`, and
+//!   `Ok(0)` (the FIN) is reported as read-closed; (2) for this crate's own sources (raw fds
+//!   are sampled anyway, see above), once readable was reported (and so disarmed), the FIN
+//!   must still be seen even if the reader stops before `WouldBlock` (tokio's `try_read`
+//!   does): the entry's *FIN watch* (its `RDHUP` bit, still armed) has it sampled at the
+//!   start of each `select`, like a raw fd. No `POLLIN` any more: the data was drained, so
+//!   readable is armed again and the next `POLLIN` (data or FIN) is a new edge. `POLLIN`
+//!   still there: the peek tells; a FIN arms readable so the next poll reports it, unread
+//!   data is looked at again after the raw-fd back-off (1 to 128 ms, which also caps the
+//!   wait), so a FIN behind unread data is reported within that delay.
+//!   `--cfg mio_unsupported_test_poll_no_rdhup` makes Linux behave the same, to test this.
 //! - **Closed fds**: a source of this crate deregisters itself when dropped, so its token
 //!   cannot be delivered for a later fd with the same number. An fd closed while still
 //!   registered through `SourceFd` reports `POLLNVAL`: it is delivered once as an error event
@@ -51,6 +64,8 @@ use crate::{Interest, Token};
 pub(crate) struct Event {
     token: Token,
     flags: PollFlags,
+    /// A peeked FIN (where poll(2) has no `POLLRDHUP`): read-closed.
+    fin: bool,
 }
 
 pub(crate) type Events = Vec<Event>;
@@ -97,14 +112,49 @@ fn poll_flags(armed: u8) -> PollFlags {
     flags
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    not(mio_unsupported_test_poll_no_rdhup)
+))]
 fn rdhup() -> PollFlags {
     PollFlags::RDHUP
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(not(all(
+    any(target_os = "linux", target_os = "android"),
+    not(mio_unsupported_test_poll_no_rdhup)
+)))]
 fn rdhup() -> PollFlags {
     PollFlags::empty()
+}
+
+/// Whether a peer's FIN must be found by peeking (no `POLLRDHUP`; see the module docs).
+fn fin_by_peek() -> bool {
+    rdhup().is_empty()
+}
+
+/// A one-byte `recv(MSG_PEEK)` on a stream socket that poll(2) reported readable, with no
+/// error pending (recv(2) would report, and so clear, it): `Ok(0)` is the peer's FIN (recv(2): "the return value will be 0 when the peer has performed an
+/// orderly shutdown"). Data, `EAGAIN` (someone read it first) or any error: not a FIN.
+fn peek_fin(fd: RawFd) -> bool {
+    let mut byte = [0u8; 1];
+    // SAFETY: `fd` is a registered fd (not -1), borrowed for one recv(2); if it was closed and
+    // its number reused meanwhile, the peek reads nothing (MSG_PEEK) and the report is dropped
+    // by the generation check anyway.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    matches!(
+        rustix::net::recv(fd, &mut byte, rustix::net::RecvFlags::PEEK),
+        Ok((0, _))
+    )
+}
+
+/// Whether `fd` is a stream socket, the only kind whose FIN is peeked for (a datagram socket's
+/// empty datagram also reads as 0 bytes).
+fn is_stream_socket(fd: BorrowedFd<'_>) -> bool {
+    matches!(
+        rustix::net::sockopt::socket_type(fd),
+        Ok(rustix::net::SocketType::STREAM)
+    )
 }
 
 /// The armed bits a report uses up.
@@ -151,6 +201,9 @@ struct Entry {
     /// (doubling up to `MAX_BACKOFF`), and when it is.
     backoff: Duration,
     retry_at: Option<Instant>,
+    /// A stream socket on a system without `POLLRDHUP`: its FIN is peeked for (and, for this
+    /// crate's own sources, watched for after a readable report; raw fds are sampled anyway).
+    peek_fin: bool,
     /// Index in `Table::registered`.
     pos: usize,
 }
@@ -164,6 +217,7 @@ const VACANT: Entry = Entry {
     raw: false,
     backoff: MIN_BACKOFF,
     retry_at: None,
+    peek_fin: false,
     pos: 0,
 };
 
@@ -239,7 +293,8 @@ impl Shared {
         interests: Interest,
         raw: bool,
     ) -> io::Result<u64> {
-        check_pollable(fd)?;
+        let stream = check_pollable(fd)?;
+        let peek_fin = stream && fin_by_peek();
         let generation = {
             let mut table = self.lock();
             if table.get_mut(fd).is_some() {
@@ -263,6 +318,7 @@ impl Shared {
                 raw,
                 backoff: MIN_BACKOFF,
                 retry_at: None,
+                peek_fin,
                 pos,
             };
             generation
@@ -323,19 +379,23 @@ impl Shared {
 }
 
 /// What epoll would refuse, refused the same way: a closed fd (`EBADF`), and regular files and
-/// directories (`EPERM`: they are always "ready", so waiting on them is a bug).
-fn check_pollable(fd: RawFd) -> io::Result<()> {
+/// directories (`EPERM`: they are always "ready", so waiting on them is a bug). Answers
+/// whether the fd is a stream socket, when that matters (`fin_by_peek`).
+fn check_pollable(fd: RawFd) -> io::Result<bool> {
     if fd < 0 {
         return Err(os_error(Errno::BADF));
     }
-    // SAFETY: `fd` is not -1, and the borrow lasts for one `fstat` call; a number that is not
-    // an open fd makes it fail with `EBADF` and nothing else.
-    let stat = rustix::fs::fstat(unsafe { BorrowedFd::borrow_raw(fd) })?;
+    // SAFETY: `fd` is not -1, and the borrow lasts for this function's `fstat` and
+    // `getsockopt` calls; a number that is not an open fd makes them fail with `EBADF` and
+    // nothing else.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let stat = rustix::fs::fstat(fd)?;
     match rustix::fs::FileType::from_raw_mode(stat.st_mode) {
         rustix::fs::FileType::RegularFile | rustix::fs::FileType::Directory => {
             Err(os_error(Errno::PERM))
         }
-        _ => Ok(()),
+        rustix::fs::FileType::Socket if fin_by_peek() => Ok(is_stream_socket(fd)),
+        _ => Ok(false),
     }
 }
 
@@ -438,6 +498,14 @@ impl Selector {
             if entry.raw && !entry.closed && disarmed != 0 {
                 snapshot.samples.push(poll_fd(fd, poll_flags(disarmed)));
                 snapshot.sample_keys.push((fd, entry.generation));
+            } else if entry.peek_fin
+                && !entry.raw
+                && !entry.closed
+                && entry.armed & (READ | RDHUP) == RDHUP
+            {
+                // The FIN watch: readable was reported; sample `POLLIN` until it is gone.
+                snapshot.samples.push(poll_fd(fd, PollFlags::IN));
+                snapshot.sample_keys.push((fd, entry.generation));
             }
         }
     }
@@ -528,6 +596,33 @@ impl Selector {
                 Some(entry) if entry.generation == generation => entry,
                 _ => continue,
             };
+            if !entry.raw {
+                // The FIN watch of a stream socket (see `refresh`).
+                let revents = slot.revents();
+                if revents.intersects(PollFlags::ERR | PollFlags::HUP) {
+                    // The main poll reports it (and peeking would take the error away).
+                } else if !revents.contains(PollFlags::IN) {
+                    // Drained (a hang-up or error is the main poll's to report): the next
+                    // `POLLIN`, data or FIN, is a new edge.
+                    entry.armed |= READ;
+                    entry.backoff = MIN_BACKOFF;
+                    entry.retry_at = None;
+                } else if let Some(at) = entry.retry_at.filter(|&at| at > now) {
+                    // Unread data, looked at not long ago.
+                    next = Some(next.map_or(at, |n: Instant| n.min(at)));
+                } else if peek_fin(fd) {
+                    // Reported (as read-closed) by the poll that follows.
+                    entry.armed |= READ;
+                    entry.retry_at = None;
+                } else {
+                    // Unread data: look again after the back-off.
+                    let at = now + entry.backoff;
+                    entry.backoff = (entry.backoff * 2).min(MAX_BACKOFF);
+                    entry.retry_at = Some(at);
+                    next = Some(next.map_or(at, |n: Instant| n.min(at)));
+                }
+                continue;
+            }
             let disarmed = entry.interests & !entry.armed;
             let still = reported_bits(slot.revents()) & disarmed;
             if still != disarmed {
@@ -562,6 +657,7 @@ impl Selector {
             events.push(Event {
                 token: Token(shared.waker_token.load(Ordering::Acquire)),
                 flags: PollFlags::IN,
+                fin: false,
             });
         }
         let ready = self.snapshot.fds[1..]
@@ -594,11 +690,22 @@ impl Selector {
                 // disarmed by an earlier report: say so, as epoll does (`EPOLLOUT|EPOLLERR`).
                 flags |= PollFlags::OUT;
             }
+            // Not with an error pending: recv(2) would return it, and so take it from
+            // `take_error` (SO_ERROR is cleared once reported); a hang-up is read-closed anyway.
+            let fin = entry.peek_fin
+                && revents.contains(PollFlags::IN)
+                && !revents.intersects(PollFlags::ERR | PollFlags::HUP)
+                && peek_fin(fd);
             events.push(Event {
                 token: entry.token,
                 flags,
+                fin,
             });
             entry.armed &= !reported_bits(revents);
+            if fin {
+                // The FIN is reported: the watch is over.
+                entry.armed &= !RDHUP;
+            }
             entry.closed |= revents.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL);
             if entry.raw {
                 let now = *now.get_or_insert_with(Instant::now);
@@ -832,9 +939,10 @@ pub(crate) mod event {
 
     #[inline]
     pub(crate) fn is_read_closed(event: &Event) -> bool {
-        event
-            .flags
-            .intersects(PollFlags::HUP | PollFlags::NVAL | rdhup())
+        event.fin
+            || event
+                .flags
+                .intersects(PollFlags::HUP | PollFlags::NVAL | rdhup())
     }
 
     #[inline]
@@ -858,6 +966,7 @@ pub(crate) mod event {
             f.debug_struct("pollfd")
                 .field("revents", &self.0.flags)
                 .field("token", &self.0.token.0)
+                .field("fin", &self.0.fin)
                 .finish()
         }
     }

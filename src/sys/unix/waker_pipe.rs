@@ -9,7 +9,6 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::io::Errno;
-use rustix::pipe::{pipe_with, PipeFlags};
 
 #[derive(Debug)]
 pub(crate) struct WakerFd {
@@ -18,11 +17,9 @@ pub(crate) struct WakerFd {
 }
 
 impl WakerFd {
-    /// `pipe2(O_CLOEXEC | O_NONBLOCK)`.
-    ///
-    /// See [pipe2(2)](https://man7.org/linux/man-pages/man2/pipe2.2.html).
+    /// A non-blocking, close-on-exec pipe ([`super::pipe::new`]).
     pub(crate) fn new() -> io::Result<WakerFd> {
-        let (receiver, sender) = pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
+        let (receiver, sender) = super::pipe::new()?;
         Ok(WakerFd { sender, receiver })
     }
 

@@ -1,0 +1,970 @@
+//! The kqueue(2) selector: macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD and
+//! DragonFly.
+//!
+//! All references are to FreeBSD's kqueue(2) manual page (`man 2 kqueue`), section DESCRIPTION
+//! unless named otherwise; Apple's, NetBSD's, OpenBSD's and DragonFly's pages describe the same
+//! flags the same way for everything used here.
+//!
+//! # Model
+//!
+//! A kevent is keyed by (ident, filter); a registered fd is up to two kevents, one per direction:
+//! `EVFILT_READ` for [`Interest::READABLE`] and `EVFILT_WRITE` for [`Interest::WRITABLE`]. Each is
+//! added with `EV_CLEAR` ("after the event is retrieved by the user, its state is reset"), which
+//! is what makes every registration edge-triggered as on epoll: a readiness is reported once, and
+//! again only after its state changes. The token travels in `udata` ("opaque user-defined value
+//! passed through the kernel unchanged"), so the kernel keeps all per-source state, as on epoll:
+//! `IoSourceState` is empty and `do_io` is a plain call.
+//!
+//! # Registration results, as epoll gives them
+//!
+//! Every change is submitted with `EV_RECEIPT` ("forces EV_ERROR to always be returned. When a
+//! filter is successfully added the data field will be zero"), with room for one receipt per
+//! change in the event list, so each change's own errno is read back (RETURN VALUES: "the event
+//! will be placed in the eventlist with EV_ERROR set in flags and the system error in data") and
+//! no pending readiness event is drained by a registration call.
+//!
+//! kqueue itself never refuses a second `EV_ADD` ("re-adding an existing event will modify the
+//! parameters of the original event") and happily adds a kevent for an fd never registered, so
+//! `register` and `reregister` first *probe* both filters with `EV_ENABLE` alone: an existing
+//! kevent answers 0 (it is already enabled: nothing changes, at most a spurious event), a missing
+//! one `ENOENT` (ERRORS: "the event could not be found to be modified or deleted"). Register on a
+//! registered fd then fails with `EEXIST` (`AlreadyExists`) and reregister on an unregistered fd
+//! with `ENOENT` (`NotFound`), as epoll answers; this costs one more `kevent` call per register
+//! and reregister. Two threads registering the same fd at the same moment may both pass the
+//! probe (epoll would refuse one); the later `EV_ADD` wins.
+//!
+//! The changes themselves are one `kevent` call: `EV_ADD | EV_CLEAR` for each wanted direction,
+//! `EV_DELETE` for the other. `ENOENT` from such an `EV_DELETE` only says that direction was not
+//! registered and is ignored; this is also what makes `deregister` tolerant of a filter that was
+//! never added. Deregister fails with `ENOENT` only when *neither* filter existed. A failed
+//! `EV_ADD` during `register` removes the direction that was added, so a failed register
+//! leaves nothing behind.
+//!
+//! # Events
+//!
+//! See [`translate`]: readable is `EVFILT_READ` (or the waker's `EVFILT_USER`), writable is
+//! `EVFILT_WRITE`; `EV_EOF` on a filter closes that direction; `EV_EOF` with a non-zero `fflags`
+//! (the socket error, EVFILT_READ: "returns the socket error (if any) in fflags") or
+//! `EV_ERROR` is an error; `EVFILT_AIO`/`EVFILT_LIO` (FreeBSD) completions are AIO/LIO events.
+//! One fd ready in both directions is two events, as the spec allows.
+//!
+//! # Other facts relied on
+//!
+//! - "The queue is not inherited by a child created with fork(2)": a forked child must create
+//!   its own `Poll`. `FD_CLOEXEC` is set on the queue so it does not leak across exec either.
+//! - "Calling close() on a file descriptor will remove any kevents that reference the
+//!   descriptor": dropping a registered source removes it, as on epoll.
+//! - "If nevents is zero, kevent() will return immediately": `poll` with an `Events` of
+//!   capacity 0 answers `EINVAL` itself, as `epoll_wait(2)` does, rather than spin.
+//! - BUGS: "The timeout value is limited to 24 hours" on FreeBSD; a longer wait returns early
+//!   with no event, which `poll`'s callers already handle as a timeout.
+
+use crate::Interest;
+
+/// The pure half of the backend: which kevent changes a registration submits, what their
+/// receipts mean, and how a returned kevent reads as an [`Event`](crate::event::Event). Plain
+/// values only (no libc type), so the same code runs as unit tests on any host.
+pub(crate) mod translate {
+    use super::Interest;
+
+    // `flags` bits, from <sys/event.h>; the values are the same on every BSD and on Apple, and
+    // the kqueue builds check them against libc at compile time (`os::_CHECK_FLAGS`).
+    /// "Adds the event to the kqueue."
+    pub(crate) const EV_ADD: u16 = 0x0001;
+    /// "Removes the event from the kqueue."
+    pub(crate) const EV_DELETE: u16 = 0x0002;
+    /// "Permit kevent() to return the event if it is triggered": the probe.
+    pub(crate) const EV_ENABLE: u16 = 0x0004;
+    /// "After the event is retrieved by the user, its state is reset": edge triggering.
+    pub(crate) const EV_CLEAR: u16 = 0x0020;
+    /// "Forces EV_ERROR to always be returned": one receipt per change.
+    pub(crate) const EV_RECEIPT: u16 = 0x0040;
+    /// RETURN VALUES: set on a receipt (with the errno in `data`), or on a failed change.
+    pub(crate) const EV_ERROR: u16 = 0x4000;
+    /// "Filters may set this flag to indicate filter-specific EOF condition."
+    pub(crate) const EV_EOF: u16 = 0x8000;
+
+    /// errno values the receipts are compared with; the kqueue builds check them against libc.
+    pub(crate) const ENOENT: i32 = 2;
+    pub(crate) const EEXIST: i32 = 17;
+
+    /// The filters this crate submits or recognises.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum Filter {
+        Read,
+        Write,
+        /// The waker (`EVFILT_USER`).
+        User,
+        /// `EVFILT_AIO`: an aio(4) request that named this queue in its `sigevent` finished.
+        Aio,
+        /// `EVFILT_LIO` (FreeBSD): a lio_listio(2) batch finished.
+        Lio,
+        /// Anything else (a filter someone else added to the queue through its fd).
+        Other,
+    }
+
+    /// One change to submit for a registered fd.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) struct Change {
+        pub(crate) filter: Filter,
+        pub(crate) flags: u16,
+    }
+
+    /// `deregister`: both filters deleted.
+    pub(crate) const DELETE_BOTH: [Change; 2] = [
+        Change {
+            filter: Filter::Read,
+            flags: EV_DELETE | EV_RECEIPT,
+        },
+        Change {
+            filter: Filter::Write,
+            flags: EV_DELETE | EV_RECEIPT,
+        },
+    ];
+
+    /// Both filters, asking only for a receipt: 0 if the kevent exists, `ENOENT` if not.
+    pub(crate) const PROBE: [Change; 2] = [
+        Change {
+            filter: Filter::Read,
+            flags: EV_ENABLE | EV_RECEIPT,
+        },
+        Change {
+            filter: Filter::Write,
+            flags: EV_ENABLE | EV_RECEIPT,
+        },
+    ];
+
+    /// The changes that make an fd's registration exactly `interests`: one per direction,
+    /// `EV_ADD | EV_CLEAR` if wanted, `EV_DELETE` if not. `AIO`/`LIO` add nothing: those events
+    /// are requested per aio(4) operation, through the queue's fd, not registered here.
+    pub(crate) fn changes(interests: Interest) -> [Change; 2] {
+        let change = |filter, wanted: bool| Change {
+            filter,
+            flags: if wanted {
+                EV_ADD | EV_CLEAR | EV_RECEIPT
+            } else {
+                EV_DELETE | EV_RECEIPT
+            },
+        };
+        [
+            change(Filter::Read, interests.is_readable()),
+            change(Filter::Write, interests.is_writable()),
+        ]
+    }
+
+    /// What a probe's two receipts (errno per filter, 0 for success) say.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum Probe {
+        Registered,
+        NotRegistered,
+        /// Neither: the fd itself is bad (`EBADF`), or the kernel refused.
+        Failed(i32),
+    }
+
+    pub(crate) fn probe_result(errnos: [i32; 2]) -> Probe {
+        match errnos {
+            [0, _] | [_, 0] => Probe::Registered,
+            [ENOENT, ENOENT] => Probe::NotRegistered,
+            [ENOENT, errno] | [errno, _] => Probe::Failed(errno),
+        }
+    }
+
+    /// The errno `register` reports after its probe, if any.
+    pub(crate) fn register_refusal(probe: Probe) -> Option<i32> {
+        match probe {
+            Probe::NotRegistered => None,
+            Probe::Registered => Some(EEXIST),
+            Probe::Failed(errno) => Some(errno),
+        }
+    }
+
+    /// The errno `reregister` reports after its probe, if any.
+    pub(crate) fn reregister_refusal(probe: Probe) -> Option<i32> {
+        match probe {
+            Probe::Registered => None,
+            Probe::NotRegistered => Some(ENOENT),
+            Probe::Failed(errno) => Some(errno),
+        }
+    }
+
+    /// The result of submitting `changes` (errno per change, 0 for success): the first real
+    /// error, ignoring `ENOENT` from an `EV_DELETE` (that direction was not registered), but
+    /// `ENOENT` when every change was such a delete that found nothing (deregistering an fd that
+    /// is not registered). With the error come the directions that were added by this call, for
+    /// `register` to take back.
+    pub(crate) fn apply_result(
+        changes: &[Change; 2],
+        errnos: [i32; 2],
+    ) -> Result<(), (i32, [bool; 2])> {
+        let mut added = [false; 2];
+        let mut error = None;
+        let mut deleted_nothing = 0;
+        for (i, (change, &errno)) in changes.iter().zip(&errnos).enumerate() {
+            let delete = change.flags & EV_DELETE != 0;
+            match errno {
+                0 => added[i] = !delete,
+                ENOENT if delete => deleted_nothing += 1,
+                errno => {
+                    error.get_or_insert(errno);
+                }
+            }
+        }
+        match error {
+            Some(errno) => Err((errno, added)),
+            None if deleted_nothing == changes.len() => Err((ENOENT, added)),
+            None => Ok(()),
+        }
+    }
+
+    /// A returned kevent, as plain values.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Raw {
+        pub(crate) filter: Filter,
+        pub(crate) flags: u16,
+        pub(crate) fflags: u32,
+    }
+
+    impl Raw {
+        pub(crate) fn is_readable(self) -> bool {
+            matches!(self.filter, Filter::Read | Filter::User)
+        }
+
+        pub(crate) fn is_writable(self) -> bool {
+            self.filter == Filter::Write
+        }
+
+        /// `EV_ERROR`, or `EV_EOF` carrying a socket error in `fflags` (EVFILT_READ: "returns
+        /// the socket error (if any) in fflags"; EVFILT_WRITE: "socket error handling is
+        /// identical"). A plain `EV_EOF` (the peer closed cleanly) is not an error.
+        pub(crate) fn is_error(self) -> bool {
+            self.flags & EV_ERROR != 0 || (self.flags & EV_EOF != 0 && self.fflags != 0)
+        }
+
+        /// `EV_EOF` on the read filter: "the read direction of the socket has shutdown", or for
+        /// a pipe "the last writer disconnects".
+        pub(crate) fn is_read_closed(self) -> bool {
+            self.filter == Filter::Read && self.flags & EV_EOF != 0
+        }
+
+        /// `EV_EOF` on the write filter: "the filter will set EV_EOF when the reader
+        /// disconnects".
+        pub(crate) fn is_write_closed(self) -> bool {
+            self.filter == Filter::Write && self.flags & EV_EOF != 0
+        }
+
+        pub(crate) fn is_aio(self) -> bool {
+            self.filter == Filter::Aio
+        }
+
+        pub(crate) fn is_lio(self) -> bool {
+            self.filter == Filter::Lio
+        }
+    }
+
+    /// The names of the set `flags` bits, for `{:#?}`.
+    pub(crate) fn flag_names(flags: u16) -> impl Iterator<Item = &'static str> {
+        const NAMES: &[(u16, &str)] = &[
+            (EV_ADD, "EV_ADD"),
+            (EV_DELETE, "EV_DELETE"),
+            (EV_ENABLE, "EV_ENABLE"),
+            (0x0008, "EV_DISABLE"),
+            (0x0010, "EV_ONESHOT"),
+            (EV_CLEAR, "EV_CLEAR"),
+            (EV_RECEIPT, "EV_RECEIPT"),
+            (0x0080, "EV_DISPATCH"),
+            (EV_ERROR, "EV_ERROR"),
+            (EV_EOF, "EV_EOF"),
+        ];
+        NAMES
+            .iter()
+            .filter(move |&&(bit, _)| flags & bit != 0)
+            .map(|&(_, name)| name)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        const READ_ADD: Change = Change {
+            filter: Filter::Read,
+            flags: EV_ADD | EV_CLEAR | EV_RECEIPT,
+        };
+        const READ_DEL: Change = Change {
+            filter: Filter::Read,
+            flags: EV_DELETE | EV_RECEIPT,
+        };
+        const WRITE_ADD: Change = Change {
+            filter: Filter::Write,
+            flags: EV_ADD | EV_CLEAR | EV_RECEIPT,
+        };
+        const WRITE_DEL: Change = Change {
+            filter: Filter::Write,
+            flags: EV_DELETE | EV_RECEIPT,
+        };
+        const EBADF: i32 = 9;
+        const EINVAL: i32 = 22;
+
+        #[test]
+        fn one_edge_triggered_change_per_direction() {
+            assert_eq!(changes(Interest::READABLE), [READ_ADD, WRITE_DEL]);
+            assert_eq!(changes(Interest::WRITABLE), [READ_DEL, WRITE_ADD]);
+            assert_eq!(
+                changes(Interest::READABLE | Interest::WRITABLE),
+                [READ_ADD, WRITE_ADD]
+            );
+            for change in changes(Interest::READABLE) {
+                assert_ne!(
+                    change.flags & EV_RECEIPT,
+                    0,
+                    "every change asks for a receipt"
+                );
+            }
+        }
+
+        #[cfg(mio_aio)]
+        #[test]
+        fn aio_alone_registers_no_filter() {
+            assert_eq!(changes(Interest::AIO), [READ_DEL, WRITE_DEL]);
+        }
+
+        #[test]
+        fn the_probe_only_enables_and_asks_for_receipts() {
+            for change in PROBE {
+                assert_eq!(change.flags, EV_ENABLE | EV_RECEIPT);
+                assert_eq!(change.flags & (EV_ADD | EV_DELETE), 0);
+            }
+            assert_eq!(PROBE.map(|c| c.filter), [Filter::Read, Filter::Write]);
+        }
+
+        #[test]
+        fn registering_twice_is_already_exists() {
+            for errnos in [[0, 0], [0, ENOENT], [ENOENT, 0]] {
+                let probe = probe_result(errnos);
+                assert_eq!(probe, Probe::Registered, "{errnos:?}");
+                assert_eq!(register_refusal(probe), Some(EEXIST));
+                assert_eq!(reregister_refusal(probe), None);
+            }
+        }
+
+        #[test]
+        fn reregistering_an_unknown_fd_is_not_found() {
+            let probe = probe_result([ENOENT, ENOENT]);
+            assert_eq!(probe, Probe::NotRegistered);
+            assert_eq!(reregister_refusal(probe), Some(ENOENT));
+            assert_eq!(register_refusal(probe), None);
+        }
+
+        #[test]
+        fn a_bad_fd_is_reported_as_such() {
+            for errnos in [[EBADF, EBADF], [ENOENT, EBADF], [EBADF, ENOENT]] {
+                let probe = probe_result(errnos);
+                assert_eq!(probe, Probe::Failed(EBADF), "{errnos:?}");
+                assert_eq!(register_refusal(probe), Some(EBADF));
+                assert_eq!(reregister_refusal(probe), Some(EBADF));
+            }
+        }
+
+        #[test]
+        fn deregister_tolerates_a_filter_never_added() {
+            let both = DELETE_BOTH;
+            assert_eq!(both, [READ_DEL, WRITE_DEL]);
+            assert_eq!(apply_result(&both, [0, 0]), Ok(()));
+            assert_eq!(apply_result(&both, [0, ENOENT]), Ok(()));
+            assert_eq!(apply_result(&both, [ENOENT, 0]), Ok(()));
+        }
+
+        #[test]
+        fn deregistering_an_unknown_fd_is_not_found() {
+            let both = [READ_DEL, WRITE_DEL];
+            assert_eq!(
+                apply_result(&both, [ENOENT, ENOENT]),
+                Err((ENOENT, [false, false]))
+            );
+            assert_eq!(
+                apply_result(&both, [EBADF, EBADF]),
+                Err((EBADF, [false, false]))
+            );
+        }
+
+        #[test]
+        fn a_failed_add_names_what_to_take_back() {
+            // Readable added, writable refused (EVFILT_WRITE on a vnode is EINVAL).
+            let both = [READ_ADD, WRITE_ADD];
+            assert_eq!(
+                apply_result(&both, [0, EINVAL]),
+                Err((EINVAL, [true, false]))
+            );
+            assert_eq!(apply_result(&both, [0, 0]), Ok(()));
+            // Narrowing to readable: the delete of the write filter may find nothing.
+            assert_eq!(apply_result(&[READ_ADD, WRITE_DEL], [0, ENOENT]), Ok(()));
+        }
+
+        fn raw(filter: Filter, flags: u16, fflags: u32) -> Raw {
+            Raw {
+                filter,
+                flags,
+                fflags,
+            }
+        }
+
+        #[test]
+        fn read_and_write_filters_map_to_readable_and_writable() {
+            let r = raw(Filter::Read, EV_ADD | EV_CLEAR, 0);
+            assert!(r.is_readable() && !r.is_writable());
+            assert!(!r.is_error() && !r.is_read_closed() && !r.is_write_closed());
+            let w = raw(Filter::Write, EV_ADD | EV_CLEAR, 0);
+            assert!(w.is_writable() && !w.is_readable());
+            assert!(!w.is_error() && !w.is_read_closed() && !w.is_write_closed());
+            assert!(!r.is_aio() && !r.is_lio() && !w.is_aio() && !w.is_lio());
+        }
+
+        #[test]
+        fn eof_closes_the_direction_of_its_filter() {
+            let r = raw(Filter::Read, EV_CLEAR | EV_EOF, 0);
+            assert!(r.is_readable() && r.is_read_closed());
+            assert!(
+                !r.is_write_closed() && !r.is_error(),
+                "a clean EOF is not an error"
+            );
+            let w = raw(Filter::Write, EV_CLEAR | EV_EOF, 0);
+            assert!(w.is_writable() && w.is_write_closed());
+            assert!(!w.is_read_closed() && !w.is_error());
+        }
+
+        #[test]
+        fn eof_with_a_socket_error_is_an_error() {
+            const ECONNREFUSED: u32 = 61;
+            let r = raw(Filter::Read, EV_EOF, ECONNREFUSED);
+            assert!(r.is_error() && r.is_read_closed());
+            let w = raw(Filter::Write, EV_EOF, ECONNREFUSED);
+            assert!(w.is_error() && w.is_write_closed());
+            assert!(raw(Filter::Read, EV_ERROR, 0).is_error());
+        }
+
+        #[test]
+        fn the_waker_is_readable_and_aio_lio_are_their_own() {
+            let u = raw(Filter::User, EV_CLEAR, 0);
+            assert!(u.is_readable() && !u.is_writable() && !u.is_error());
+            let a = raw(Filter::Aio, 0, 0);
+            assert!(a.is_aio() && !a.is_lio() && !a.is_readable() && !a.is_writable());
+            let l = raw(Filter::Lio, 0, 0);
+            assert!(l.is_lio() && !l.is_aio());
+            let o = raw(Filter::Other, EV_EOF, 0);
+            assert!(!o.is_readable() && !o.is_writable() && !o.is_read_closed());
+        }
+
+        #[test]
+        fn flag_names_are_listed_in_bit_order() {
+            let names: Vec<_> = flag_names(EV_ADD | EV_CLEAR | EV_EOF).collect();
+            assert_eq!(names, ["EV_ADD", "EV_CLEAR", "EV_EOF"]);
+            assert_eq!(flag_names(0).count(), 0);
+        }
+    }
+}
+
+#[cfg(all(
+    feature = "os-poll",
+    mio_kqueue_os,
+    not(mio_unsupported_force_poll_poll)
+))]
+pub(crate) use self::os::*;
+
+/// The syscall half: kqueue builds only (the same `cfg` as `cfg_backend! { kqueue: .. }`).
+#[cfg(all(
+    feature = "os-poll",
+    mio_kqueue_os,
+    not(mio_unsupported_force_poll_poll)
+))]
+mod os {
+    use std::fmt;
+    use std::io;
+    use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+    use std::time::Duration;
+
+    use super::translate::{self, Change, Filter, Raw};
+    use crate::{Interest, Token};
+
+    // The flag and errno values of `translate` are libc's (compile-time check).
+    const _CHECK_FLAGS: () = {
+        assert!(translate::EV_ADD as u32 == libc::EV_ADD as u32);
+        assert!(translate::EV_DELETE as u32 == libc::EV_DELETE as u32);
+        assert!(translate::EV_ENABLE as u32 == libc::EV_ENABLE as u32);
+        assert!(translate::EV_CLEAR as u32 == libc::EV_CLEAR as u32);
+        assert!(translate::EV_RECEIPT as u32 == libc::EV_RECEIPT as u32);
+        assert!(translate::EV_ERROR as u32 == libc::EV_ERROR as u32);
+        assert!(translate::EV_EOF as u32 == libc::EV_EOF as u32);
+        assert!(translate::ENOENT == libc::ENOENT);
+        assert!(translate::EEXIST == libc::EEXIST);
+    };
+
+    /// A `struct kevent`, exactly as kevent(2) reads and writes it.
+    ///
+    /// libc, not rustix: rustix's `kqueue::Event` exposes a returned kevent only through its
+    /// `EventFilter` enum, which has no `EVFILT_AIO`/`EVFILT_LIO` variant (needed for
+    /// `Event::is_aio`/`is_lio`) and no raw `flags`/`fflags`/`data` for the receipts.
+    #[derive(Clone)]
+    #[repr(transparent)]
+    pub(crate) struct Event(libc::kevent);
+
+    // SAFETY: a kevent is plain data. Its `udata` is a pointer type on most BSDs, which is what
+    // makes it `!Send`/`!Sync`; this crate only stores a token (an integer) in it and never
+    // dereferences it.
+    unsafe impl Send for Event {}
+    // SAFETY: as above; `&Event` only allows reading integers.
+    unsafe impl Sync for Event {}
+
+    /// The buffer kevent(2) fills; its capacity is the `nevents` argument.
+    pub(crate) type Events = Vec<Event>;
+
+    fn filter_value(filter: Filter) -> libc::kevent {
+        // SAFETY: `struct kevent` is integers and (on most BSDs) one raw pointer; all-zero is
+        // a valid value of each (a null `udata`).
+        let mut kev: libc::kevent = unsafe { std::mem::zeroed() };
+        kev.filter = match filter {
+            Filter::Read => libc::EVFILT_READ,
+            Filter::Write => libc::EVFILT_WRITE,
+            Filter::User => libc::EVFILT_USER,
+            // Never submitted (see `translate::changes`).
+            Filter::Aio | Filter::Lio | Filter::Other => unreachable!("not submitted"),
+        } as _;
+        kev
+    }
+
+    fn kevent_for(ident: usize, change: Change, udata: usize) -> libc::kevent {
+        let mut kev = filter_value(change.filter);
+        kev.ident = ident as _;
+        kev.flags = change.flags as _;
+        kev.udata = udata as _;
+        kev
+    }
+
+    fn filter_of(kev: &libc::kevent) -> Filter {
+        let filter = kev.filter as i64;
+        if filter == libc::EVFILT_READ as i64 {
+            Filter::Read
+        } else if filter == libc::EVFILT_WRITE as i64 {
+            Filter::Write
+        } else if is_user(filter) {
+            Filter::User
+        } else if is_aio(filter) {
+            Filter::Aio
+        } else if is_lio(filter) {
+            Filter::Lio
+        } else {
+            Filter::Other
+        }
+    }
+
+    fn is_user(filter: i64) -> bool {
+        filter == libc::EVFILT_USER as i64
+    }
+
+    // Interest::AIO exists on FreeBSD, DragonFly and Apple (API.md §2.1), so only those report it.
+    #[cfg(mio_aio)]
+    fn is_aio(filter: i64) -> bool {
+        filter == libc::EVFILT_AIO as i64
+    }
+    #[cfg(not(mio_aio))]
+    fn is_aio(_: i64) -> bool {
+        false
+    }
+
+    #[cfg(target_os = "freebsd")]
+    fn is_lio(filter: i64) -> bool {
+        filter == libc::EVFILT_LIO as i64
+    }
+    #[cfg(not(target_os = "freebsd"))]
+    fn is_lio(_: i64) -> bool {
+        false
+    }
+
+    fn raw(kev: &libc::kevent) -> Raw {
+        Raw {
+            filter: filter_of(kev),
+            flags: kev.flags as u16,
+            fflags: kev.fflags,
+        }
+    }
+
+    fn os_error(errno: i32) -> io::Error {
+        io::Error::from_raw_os_error(errno)
+    }
+
+    /// A kqueue instance.
+    #[derive(Debug)]
+    pub(crate) struct Selector {
+        kq: OwnedFd,
+    }
+
+    impl Selector {
+        /// `kqueue()`, then `FD_CLOEXEC` (kqueue(2) has no flag argument; the queue is not
+        /// inherited across fork(2), but would be across execve(2) without it).
+        pub(crate) fn new() -> io::Result<Selector> {
+            let kq = rustix::event::kqueue::kqueue()?;
+            rustix::io::fcntl_setfd(&kq, rustix::io::FdFlags::CLOEXEC)?;
+            Ok(Selector { kq })
+        }
+
+        /// `fcntl(F_DUPFD_CLOEXEC)`: a second handle on the same queue (fcntl(2)).
+        pub(crate) fn try_clone(&self) -> io::Result<Selector> {
+            let kq = rustix::io::fcntl_dupfd_cloexec(&self.kq, 0)?;
+            Ok(Selector { kq })
+        }
+
+        /// `kevent(kq, changes, changes.len(), out, out.len(), timeout)`.
+        ///
+        /// libc, not rustix: see [`Event`]. `EINTR` comes back as `Interrupted` (ERRORS:
+        /// "when kevent() call fails with EINTR error, all changes in the changelist have been
+        /// applied"), never retried here.
+        fn kevent(
+            &self,
+            changes: &[libc::kevent],
+            out: *mut libc::kevent,
+            out_len: usize,
+            timeout: Option<&libc::timespec>,
+        ) -> io::Result<usize> {
+            let timeout = timeout.map_or(std::ptr::null(), |t| t as *const libc::timespec);
+            // SAFETY: `changes` is a valid slice of initialised kevents; `out` points to
+            // `out_len` writable (possibly uninitialised) kevents owned by the caller for the
+            // duration of the call; `timeout` is null or points to a live timespec. The kernel
+            // writes at most `out_len` entries. Lengths fit in a c_int: at most the `Events`
+            // capacity, which `select` clamps, or a handful of changes.
+            let n = unsafe {
+                libc::kevent(
+                    self.kq.as_raw_fd(),
+                    changes.as_ptr(),
+                    changes.len() as _,
+                    out,
+                    out_len as _,
+                    timeout,
+                )
+            };
+            if n < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        }
+
+        /// Submits `changes` (each with `EV_RECEIPT`) and returns the errno of each (0: done).
+        fn submit<const N: usize>(&self, changes: [libc::kevent; N]) -> io::Result<[i32; N]> {
+            let mut receipts = changes.clone();
+            // A zero timeout: receipts are returned at once; never waits for readiness.
+            let zero = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            let n = self.kevent(&changes, receipts.as_mut_ptr(), N, Some(&zero))?;
+            let mut errnos = [0; N];
+            for (i, receipt) in receipts[..n].iter().enumerate() {
+                // Receipts come back in changelist order, one per change; match them by filter
+                // all the same, so an order difference between kernels cannot misattribute one.
+                let slot = changes
+                    .iter()
+                    .position(|c| c.filter == receipt.filter && c.ident == receipt.ident)
+                    .unwrap_or(i);
+                if receipt.flags as u32 & libc::EV_ERROR as u32 != 0 {
+                    errnos[slot] = receipt.data as i32;
+                }
+            }
+            Ok(errnos)
+        }
+
+        fn submit_changes(
+            &self,
+            fd: RawFd,
+            changes: &[Change; 2],
+            token: Token,
+        ) -> io::Result<[i32; 2]> {
+            let ident = fd_ident(fd)?;
+            self.submit(changes.map(|c| kevent_for(ident, c, token.0)))
+        }
+
+        /// The probe carries the caller's token: the manual does not say whether a change
+        /// without `EV_ADD` rewrites `udata`, and if it does, a reregister sets that token
+        /// anyway, while a refused register leaves the new token on the existing registration
+        /// (epoll would keep the old one) rather than a meaningless one.
+        fn probe(&self, fd: RawFd, token: Token) -> io::Result<translate::Probe> {
+            let errnos = self.submit_changes(fd, &translate::PROBE, token)?;
+            Ok(translate::probe_result(errnos))
+        }
+
+        /// kevent(2) until at least one event, the timeout, or a signal; the buffer is cleared
+        /// first, even on error.
+        pub(crate) fn select(
+            &mut self,
+            events: &mut Events,
+            timeout: Option<Duration>,
+        ) -> io::Result<()> {
+            events.clear();
+            if events.capacity() == 0 {
+                // As epoll_wait(2) with maxevents 0; kevent(2) would return at once.
+                return Err(os_error(libc::EINVAL));
+            }
+            let timeout = super::super::timeout_timespec(timeout).map(|t| libc::timespec {
+                tv_sec: t.tv_sec as _,
+                tv_nsec: t.tv_nsec as _,
+            });
+            // `nevents` is a c_int.
+            let cap = events.capacity().min(i32::MAX as usize);
+            let spare = events.spare_capacity_mut();
+            let n = self.kevent(
+                &[],
+                spare.as_mut_ptr().cast::<libc::kevent>(),
+                cap,
+                timeout.as_ref(),
+            )?;
+            // SAFETY: kevent(2) initialised the first `n` (<= cap <= capacity) entries of the
+            // spare capacity; `Event` is `repr(transparent)` over `libc::kevent`.
+            unsafe { events.set_len(n) };
+            Ok(())
+        }
+
+        /// Adds `fd` for `interests`, edge-triggered; `EEXIST` if it is already registered.
+        pub(crate) fn register(
+            &self,
+            fd: RawFd,
+            token: Token,
+            interests: Interest,
+        ) -> io::Result<()> {
+            if let Some(errno) = translate::register_refusal(self.probe(fd, token)?) {
+                return Err(os_error(errno));
+            }
+            if !interests.is_readable() && !interests.is_writable() {
+                // `AIO`/`LIO` alone: nothing to add (see `translate::changes`).
+                return Ok(());
+            }
+            let changes = translate::changes(interests);
+            let errnos = self.submit_changes(fd, &changes, token)?;
+            translate::apply_result(&changes, errnos).or_else(|(errno, added)| {
+                // Take back what this call added, so a failed register leaves nothing.
+                let undo = [0, 1].map(|i| Change {
+                    filter: changes[i].filter,
+                    flags: if added[i] {
+                        translate::EV_DELETE | translate::EV_RECEIPT
+                    } else {
+                        // A no-op receipt for a direction not added (ENOENT, ignored).
+                        translate::EV_ENABLE | translate::EV_RECEIPT
+                    },
+                });
+                let _ = self.submit_changes(fd, &undo, token);
+                Err(os_error(errno))
+            })
+        }
+
+        /// Replaces the token and interests of a registered `fd`; `ENOENT` if it is not.
+        /// `EV_ADD` on an existing kevent re-evaluates it, so a readiness already present is
+        /// reported afresh, as epoll's `EPOLL_CTL_MOD` does.
+        pub(crate) fn reregister(
+            &self,
+            fd: RawFd,
+            token: Token,
+            interests: Interest,
+        ) -> io::Result<()> {
+            if let Some(errno) = translate::reregister_refusal(self.probe(fd, token)?) {
+                return Err(os_error(errno));
+            }
+            let changes = translate::changes(interests);
+            let errnos = self.submit_changes(fd, &changes, token)?;
+            translate::apply_result(&changes, errnos).map_err(|(errno, _)| os_error(errno))
+        }
+
+        /// `EV_DELETE` on both filters; `ENOENT` only if neither was registered.
+        pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
+            let changes = translate::DELETE_BOTH;
+            let errnos = self.submit_changes(fd, &changes, Token(0))?;
+            translate::apply_result(&changes, errnos).map_err(|(errno, _)| os_error(errno))
+        }
+    }
+
+    /// A kevent ident for a caller-supplied fd: negative numbers are `EBADF` here (as a cast
+    /// to `uintptr_t` would make them huge idents the kernel also refuses).
+    fn fd_ident(fd: RawFd) -> io::Result<usize> {
+        usize::try_from(fd).map_err(|_| os_error(libc::EBADF))
+    }
+
+    impl AsRawFd for Selector {
+        fn as_raw_fd(&self) -> RawFd {
+            self.kq.as_raw_fd()
+        }
+    }
+
+    impl AsFd for Selector {
+        fn as_fd(&self) -> BorrowedFd<'_> {
+            self.kq.as_fd()
+        }
+    }
+
+    /// The `Waker` on `EVFILT_USER` ("a user event ... not associated with any kernel
+    /// mechanism but is triggered by user level code"): added with `EV_CLEAR` under the
+    /// caller's token, so any number of triggers between two polls are one event; `wake` is
+    /// `NOTE_TRIGGER`. It holds its own handle on the queue; dropping it deletes the event.
+    #[cfg(not(mio_unsupported_force_waker_pipe))]
+    #[derive(Debug)]
+    pub(crate) struct Waker {
+        selector: Selector,
+        token: Token,
+    }
+
+    /// The ident of the waker's user event; one waker per `Poll`.
+    #[cfg(not(mio_unsupported_force_waker_pipe))]
+    const WAKER_IDENT: usize = 0;
+
+    #[cfg(not(mio_unsupported_force_waker_pipe))]
+    impl Waker {
+        pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+            let selector = selector.try_clone()?;
+            let add = Change {
+                filter: Filter::User,
+                flags: translate::EV_ADD | translate::EV_CLEAR | translate::EV_RECEIPT,
+            };
+            let [errno] = selector.submit([kevent_for(WAKER_IDENT, add, token.0)])?;
+            if errno != 0 {
+                return Err(os_error(errno));
+            }
+            Ok(Waker { selector, token })
+        }
+
+        pub(crate) fn wake(&self) -> io::Result<()> {
+            let trigger = Change {
+                filter: Filter::User,
+                flags: translate::EV_RECEIPT,
+            };
+            // The token again: whether a change without `EV_ADD` rewrites `udata` is not
+            // documented, so give it the value it already has.
+            let mut kev = kevent_for(WAKER_IDENT, trigger, self.token.0);
+            kev.fflags = libc::NOTE_TRIGGER;
+            // The receipt's EV_ERROR carries 0 on success.
+            match self.selector.submit([kev])? {
+                [0] => Ok(()),
+                [errno] => Err(os_error(errno)),
+            }
+        }
+    }
+
+    #[cfg(not(mio_unsupported_force_waker_pipe))]
+    impl Drop for Waker {
+        fn drop(&mut self) {
+            let delete = Change {
+                filter: Filter::User,
+                flags: translate::EV_DELETE | translate::EV_RECEIPT,
+            };
+            // Events are only delivered while the Waker lives. Nothing to do on failure.
+            let _ = self.selector.submit([kevent_for(WAKER_IDENT, delete, 0)]);
+        }
+    }
+
+    /// Where the OS (or `--cfg mio_unsupported_force_waker_pipe`) gives no `EVFILT_USER`: a
+    /// self-pipe registered readable, as on epoll.
+    #[cfg(mio_unsupported_force_waker_pipe)]
+    #[derive(Debug)]
+    pub(crate) struct Waker {
+        fd: super::super::WakerFd,
+    }
+
+    #[cfg(mio_unsupported_force_waker_pipe)]
+    impl Waker {
+        pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+            let fd = super::super::WakerFd::new()?;
+            selector.register(fd.as_fd().as_raw_fd(), token, Interest::READABLE)?;
+            Ok(Waker { fd })
+        }
+
+        pub(crate) fn wake(&self) -> io::Result<()> {
+            self.fd.wake()
+        }
+    }
+
+    #[cfg(any(feature = "net", feature = "os-ext"))]
+    pub(crate) use super::super::stateless::IoSourceState;
+
+    /// Reading a returned kevent (see [`translate::Raw`]).
+    pub(crate) mod event {
+        use std::fmt;
+
+        use super::{raw, Event};
+        use crate::Token;
+
+        #[inline]
+        pub(crate) fn token(event: &Event) -> Token {
+            Token(event.0.udata as usize)
+        }
+
+        #[inline]
+        pub(crate) fn is_readable(event: &Event) -> bool {
+            raw(&event.0).is_readable()
+        }
+
+        #[inline]
+        pub(crate) fn is_writable(event: &Event) -> bool {
+            raw(&event.0).is_writable()
+        }
+
+        #[inline]
+        pub(crate) fn is_error(event: &Event) -> bool {
+            raw(&event.0).is_error()
+        }
+
+        #[inline]
+        pub(crate) fn is_read_closed(event: &Event) -> bool {
+            raw(&event.0).is_read_closed()
+        }
+
+        #[inline]
+        pub(crate) fn is_write_closed(event: &Event) -> bool {
+            raw(&event.0).is_write_closed()
+        }
+
+        /// kqueue has no priority readiness.
+        #[inline]
+        pub(crate) fn is_priority(_: &Event) -> bool {
+            false
+        }
+
+        #[inline]
+        pub(crate) fn is_aio(event: &Event) -> bool {
+            raw(&event.0).is_aio()
+        }
+
+        #[inline]
+        pub(crate) fn is_lio(event: &Event) -> bool {
+            raw(&event.0).is_lio()
+        }
+
+        /// The `{:#?}` details of an event: the raw kevent. Not a stable format.
+        pub(crate) struct Details<'a>(pub(crate) &'a Event);
+
+        impl fmt::Debug for Details<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                struct Flags(u16);
+                impl fmt::Debug for Flags {
+                    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        let mut names = super::translate::flag_names(self.0);
+                        match names.next() {
+                            None => f.write_str("(empty)"),
+                            Some(first) => {
+                                f.write_str(first)?;
+                                names.try_for_each(|name| write!(f, "|{name}"))
+                            }
+                        }
+                    }
+                }
+                let kev = &self.0 .0;
+                f.debug_struct("kevent")
+                    .field("ident", &(kev.ident as usize))
+                    .field("filter", &super::filter_of(kev))
+                    .field("flags", &Flags(kev.flags as u16))
+                    .field("fflags", &kev.fflags)
+                    .field("data", &(kev.data as i64))
+                    .field("udata", &(kev.udata as usize))
+                    .finish()
+            }
+        }
+    }
+
+    impl fmt::Debug for Event {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            event::Details(self).fmt(f)
+        }
+    }
+}
