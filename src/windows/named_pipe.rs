@@ -15,7 +15,9 @@ use crate::{event, Interest, Registry, Token};
 ///
 /// - **Reading**: one overlapped read into an internal 4 KiB buffer is always under way; its
 ///   completion is a readable event, and `read` returns what the buffer holds (the next read
-///   starts once it is empty). `read` returns `WouldBlock` while the buffer is empty.
+///   starts once it is empty). `read` returns `WouldBlock` while the buffer is empty. On a
+///   message-mode pipe (one handed over with `from_raw_handle`), a message larger than the
+///   buffer comes out over several reads; message boundaries are not reported.
 /// - **Writing**: `write` copies the data (up to 1 MiB, a short write beyond) into an internal
 ///   buffer, starts an overlapped write and returns at once; until that write completes
 ///   (a writable event), further writes return `WouldBlock`. If a completed write failed (the
