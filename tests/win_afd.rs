@@ -1083,3 +1083,31 @@ fn waker_after_poll_dropped_is_harmless() {
         let _ = waker.wake();
     }
 }
+
+#[test]
+fn registry_clone_outlives_poll() {
+    // The port lives until its last handle (`Poll` or `Registry` clone) goes; only then is
+    // everything in flight cancelled and drained.
+    let poll = Poll::new().unwrap();
+    let registry = poll.registry().try_clone().unwrap();
+    let (mut a, _b) = tcp_pair();
+    registry
+        .register(&mut a, Token(1), Interest::READABLE)
+        .unwrap();
+    drop(poll);
+    let (mut c, _d) = tcp_pair();
+    registry
+        .register(&mut c, Token(2), Interest::READABLE | Interest::WRITABLE)
+        .unwrap();
+    registry
+        .reregister(&mut a, Token(3), Interest::WRITABLE)
+        .unwrap();
+    let start = Instant::now();
+    drop(registry);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    drop((a, c));
+}
