@@ -206,7 +206,10 @@ impl Shared {
     /// An operation counted by `begin_op` will produce no packet after all, or its packet
     /// was dequeued.
     pub(crate) fn end_op(&self) {
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let _before = self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        // More ends than begins means a packet was released twice (its reference too):
+        // caught here in tests rather than as a shutdown that waits out its bound.
+        debug_assert!(_before > 0, "in-flight count underflow");
     }
 
     pub(crate) fn add_registration(&self, r: Arc<dyn Registration>) -> usize {
