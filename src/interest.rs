@@ -46,6 +46,12 @@ const WRITABLE: u8 = 0b0_0010;
 const AIO: u8 = 0b0_0100;
 const LIO: u8 = 0b0_1000;
 const PRIORITY: u8 = 0b1_0000;
+// This crate's triggers (`Trigger`); none set is `Edge`. Not directions: an `Interest` always
+// has at least one of the bits above too.
+const ONESHOT: u8 = 0b10_0000;
+const LEVEL: u8 = 0b100_0000;
+const EXCLUSIVE: u8 = 0b1000_0000;
+const TRIGGERS: u8 = ONESHOT | LEVEL | EXCLUSIVE;
 
 /// `NonZeroU8::new` is const only since 1.47 but `Option::unwrap` is not const before 1.83:
 /// build the constant from a literal that is known to be non-zero.
@@ -117,7 +123,82 @@ impl Interest {
     /// ```
     #[must_use = "this returns the result of the operation, without modifying the original"]
     pub fn remove(self, other: Interest) -> Option<Interest> {
-        NonZeroU8::new(self.0.get() & !other.0.get()).map(Interest)
+        let bits = self.0.get() & !other.0.get();
+        if bits & !TRIGGERS == 0 {
+            // A trigger alone is no interest.
+            return None;
+        }
+        NonZeroU8::new(bits).map(Interest)
+    }
+
+    /// The same interest with trigger `trigger` (replacing any other). **An extension of this
+    /// crate**, see [`Trigger`](crate::Trigger).
+    ///
+    /// ```
+    /// use mio::{Interest, Trigger};
+    ///
+    /// let level = Interest::READABLE.with_trigger(Trigger::Level);
+    /// assert_eq!(level.trigger(), Some(Trigger::Level));
+    /// assert_eq!(level.with_trigger(Trigger::Edge), Interest::READABLE);
+    /// ```
+    #[must_use = "this returns the result of the operation, without modifying the original"]
+    pub const fn with_trigger(self, trigger: crate::Trigger) -> Interest {
+        let bit = match trigger {
+            crate::Trigger::Edge => 0,
+            crate::Trigger::Oneshot => ONESHOT,
+            crate::Trigger::Level => LEVEL,
+            crate::Trigger::Exclusive => EXCLUSIVE,
+        };
+        flag((self.0.get() & !TRIGGERS) | bit)
+    }
+
+    /// The same interest, one-shot: one event, then silent until `reregister`. **An extension
+    /// of this crate**, see [`Trigger::Oneshot`](crate::Trigger::Oneshot).
+    #[must_use = "this returns the result of the operation, without modifying the original"]
+    pub const fn oneshot(self) -> Interest {
+        self.with_trigger(crate::Trigger::Oneshot)
+    }
+
+    /// The same interest, level-triggered: reported on every `poll` while ready. **An
+    /// extension of this crate**, see [`Trigger::Level`](crate::Trigger::Level).
+    #[must_use = "this returns the result of the operation, without modifying the original"]
+    pub const fn level(self) -> Interest {
+        self.with_trigger(crate::Trigger::Level)
+    }
+
+    /// The same interest, exclusive: of several `Poll`s watching the same fd, at most one is
+    /// woken (`EPOLLEXCLUSIVE`). **An extension of this crate**, see
+    /// [`Trigger::Exclusive`](crate::Trigger::Exclusive).
+    #[must_use = "this returns the result of the operation, without modifying the original"]
+    pub const fn exclusive(self) -> Interest {
+        self.with_trigger(crate::Trigger::Exclusive)
+    }
+
+    /// The trigger this interest registers with ([`Trigger::Edge`](crate::Trigger::Edge)
+    /// unless one was set), or `None` when two different ones were combined with `|`
+    /// (registering such an interest fails with `InvalidInput`). **An extension of this
+    /// crate.**
+    #[must_use]
+    pub const fn trigger(self) -> Option<crate::Trigger> {
+        match self.0.get() & TRIGGERS {
+            0 => Some(crate::Trigger::Edge),
+            ONESHOT => Some(crate::Trigger::Oneshot),
+            LEVEL => Some(crate::Trigger::Level),
+            EXCLUSIVE => Some(crate::Trigger::Exclusive),
+            _ => None,
+        }
+    }
+
+    /// The trigger for a backend: `InvalidInput` for two triggers at once.
+    #[cfg(feature = "os-poll")]
+    #[allow(dead_code)] // Not every backend has a source type in every feature set.
+    pub(crate) fn trigger_checked(self) -> std::io::Result<crate::Trigger> {
+        self.trigger().ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "an Interest with two different triggers (combined with `|`)",
+            )
+        })
     }
 
     /// Whether the set contains [`Interest::READABLE`].
@@ -179,6 +260,9 @@ impl fmt::Debug for Interest {
             (self.is_lio(), "LIO"),
             #[cfg(any(target_os = "linux", target_os = "android"))]
             (self.is_priority(), "PRIORITY"),
+            (self.0.get() & ONESHOT != 0, "ONESHOT"),
+            (self.0.get() & LEVEL != 0, "LEVEL"),
+            (self.0.get() & EXCLUSIVE != 0, "EXCLUSIVE"),
         ];
         let mut first = true;
         for &(set, name) in names {

@@ -82,6 +82,7 @@ mod interest;
 mod poll;
 mod sys;
 mod token;
+mod trigger;
 mod waker;
 
 pub mod event;
@@ -115,4 +116,5 @@ pub use event::Events;
 pub use interest::Interest;
 pub use poll::{Poll, Registry};
 pub use token::Token;
+pub use trigger::Trigger;
 pub use waker::Waker;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use rustix::event::epoll::{self, EventData, EventFlags};
 
 use super::stateless::borrow;
-use crate::{Interest, Token};
+use crate::{Interest, Token, Trigger};
 
 /// `struct epoll_event`: 12 bytes, packed on x86_64, exactly what `epoll_wait(2)` writes.
 #[derive(Clone)]
@@ -63,6 +63,12 @@ impl Selector {
         timeout: Option<Duration>,
     ) -> io::Result<()> {
         events.clear();
+        #[cfg(target_os = "linux")]
+        if let Some(to) = timeout.filter(|to| to.subsec_nanos() % 1_000_000 != 0) {
+            if let Some(res) = pwait2::wait(&self.ep, events, to) {
+                return res;
+            }
+        }
         let timeout = super::timeout_timespec(timeout);
         let spare = events.spare_capacity_mut();
         // SAFETY: `Event` is `#[repr(transparent)]` over `epoll::Event`, so a slice of
@@ -82,10 +88,12 @@ impl Selector {
         Ok(())
     }
 
-    /// `epoll_ctl(EPOLL_CTL_ADD)`, edge-triggered.
+    /// `epoll_ctl(EPOLL_CTL_ADD)`, edge-triggered unless the interest carries another
+    /// [`Trigger`].
     pub(crate) fn register(&self, fd: RawFd, token: Token, interests: Interest) -> io::Result<()> {
+        let flags = interests_to_epoll(interests)?;
         let fd = borrow(fd)?;
-        epoll::add(&self.ep, fd, data(token), interests_to_epoll(interests))?;
+        epoll::add(&self.ep, fd, data(token), flags)?;
         Ok(())
     }
 
@@ -97,9 +105,19 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
+        let flags = interests_to_epoll(interests)?;
+        if flags.contains(EventFlags::EXCLUSIVE) {
+            return Err(exclusive_is_final());
+        }
         let fd = borrow(fd)?;
-        epoll::modify(&self.ep, fd, data(token), interests_to_epoll(interests))?;
-        Ok(())
+        match epoll::modify(&self.ep, fd, data(token), flags) {
+            Ok(()) => Ok(()),
+            // epoll_ctl(2): "EINVAL: op was EPOLL_CTL_MOD and the EPOLLEXCLUSIVE flag has
+            // previously been applied to this epfd, fd pair" (any other EINVAL here would need
+            // an fd that is the epoll instance itself, refused at ADD already).
+            Err(rustix::io::Errno::INVAL) => Err(exclusive_is_final()),
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// `epoll_ctl(EPOLL_CTL_DEL)`.
@@ -128,9 +146,35 @@ fn data(token: Token) -> EventData {
     EventData::new_u64(token.0 as u64)
 }
 
+/// What `reregister` answers for an `EPOLLEXCLUSIVE` registration, which epoll never modifies.
+#[cfg(any(feature = "net", feature = "os-ext"))]
+fn exclusive_is_final() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "an exclusive registration (EPOLLEXCLUSIVE) cannot be modified (epoll_ctl(2)): \
+         deregister it and register it again",
+    )
+}
+
+/// The epoll flags of an interest and its trigger: `EPOLLET` (edge), `EPOLLONESHOT` (one event
+/// until `EPOLL_CTL_MOD`), none (level), `EPOLLET | EPOLLEXCLUSIVE` (Linux 4.5+; Linux and
+/// Android only, `Unsupported` elsewhere).
 #[inline]
-fn interests_to_epoll(interests: Interest) -> EventFlags {
-    let mut flags = EventFlags::ET;
+fn interests_to_epoll(interests: Interest) -> io::Result<EventFlags> {
+    let mut flags = match interests.trigger_checked()? {
+        Trigger::Edge => EventFlags::ET,
+        Trigger::Oneshot => EventFlags::ONESHOT,
+        Trigger::Level => EventFlags::empty(),
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        Trigger::Exclusive => EventFlags::ET | EventFlags::EXCLUSIVE,
+        #[allow(unreachable_patterns)]
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this trigger is not supported by epoll on this OS",
+            ))
+        }
+    };
     if interests.is_readable() {
         flags |= EventFlags::IN | EventFlags::RDHUP;
     }
@@ -140,7 +184,90 @@ fn interests_to_epoll(interests: Interest) -> EventFlags {
     if interests.is_priority() {
         flags |= EventFlags::PRI;
     }
-    flags
+    if flags.contains(EventFlags::EXCLUSIVE) {
+        // epoll_ctl(2), EINVAL: with EPOLLEXCLUSIVE only EPOLLIN, EPOLLOUT, EPOLLWAKEUP and
+        // EPOLLET may be given. A peer's half-close then shows as readable (a read returns 0)
+        // rather than read-closed; urgent data cannot be asked for.
+        if interests.is_priority() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "an exclusive registration cannot ask for PRIORITY (epoll_ctl(2))",
+            ));
+        }
+        flags.remove(EventFlags::RDHUP);
+    }
+    Ok(flags)
+}
+
+/// `epoll_pwait2(2)` (Linux 5.11+): a `timespec` timeout, for waits that are not whole
+/// milliseconds. rustix rounds those up to milliseconds (it only calls `epoll_pwait2` with its
+/// `linux_5_11` feature, which would then fail outright on older kernels), so the call is
+/// made here through `libc::syscall`. Kernels without it answer `ENOSYS` once; that is
+/// remembered and every later wait rounds up to milliseconds as before.
+///
+/// See [epoll_wait(2)](https://man7.org/linux/man-pages/man2/epoll_wait.2.html).
+#[cfg(target_os = "linux")]
+mod pwait2 {
+    use std::io;
+    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use super::Events;
+
+    /// Set once the kernel answered `ENOSYS`.
+    static MISSING: AtomicBool = AtomicBool::new(false);
+
+    /// `struct __kernel_timespec`: 64-bit fields on every architecture, 32-bit ones included.
+    #[repr(C)]
+    struct KernelTimespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+
+    /// The wait, or `None` when the kernel lacks the call (then the caller waits as before).
+    #[cold]
+    pub(super) fn wait(
+        ep: &OwnedFd,
+        events: &mut Events,
+        timeout: Duration,
+    ) -> Option<io::Result<()>> {
+        if MISSING.load(Ordering::Relaxed) {
+            return None;
+        }
+        let ts = KernelTimespec {
+            // Beyond i64 seconds (292 billion years) is forever anyway.
+            tv_sec: i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(timeout.subsec_nanos()),
+        };
+        let max = events.capacity().min(i32::MAX as usize);
+        // SAFETY: the buffer has room for `max` `epoll_event`s (`Event` is a transparent
+        // wrapper of rustix's, which has the kernel's layout); `ts` outlives the call; no
+        // signal mask (NULL, size 0). Every argument is widened to `c_long`, as the variadic
+        // `syscall` reads them.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_epoll_pwait2,
+                ep.as_raw_fd() as libc::c_long,
+                events.as_mut_ptr() as libc::c_long,
+                max as libc::c_long,
+                &ts as *const KernelTimespec as libc::c_long,
+                0 as libc::c_long,
+                0 as libc::c_long,
+            )
+        };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() == Some(libc::ENOSYS) {
+                MISSING.store(true, Ordering::Relaxed);
+                return None;
+            }
+            return Some(Err(err));
+        }
+        // SAFETY: the kernel initialised the first `n` (<= `max`) events.
+        unsafe { events.set_len(n as usize) };
+        Some(Ok(()))
+    }
 }
 
 /// A `Waker` on epoll: a wake-up fd (eventfd, or a pipe with

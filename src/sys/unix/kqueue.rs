@@ -77,6 +77,10 @@ pub(crate) mod translate {
     pub(crate) const EV_ENABLE: u16 = 0x0004;
     /// "After the event is retrieved by the user, its state is reset": edge triggering.
     pub(crate) const EV_CLEAR: u16 = 0x0020;
+    /// "Disable the event source immediately after delivery of an event": `Trigger::Oneshot`.
+    /// Chosen over `EV_ONESHOT` (which deletes the kevent) so that the fired registration still
+    /// exists: `reregister` finds it (its `EV_ADD` enables it again) and `deregister` deletes it.
+    pub(crate) const EV_DISPATCH: u16 = 0x0080;
     /// "Forces EV_ERROR to always be returned": one receipt per change.
     pub(crate) const EV_RECEIPT: u16 = 0x0040;
     /// RETURN VALUES: set on a receipt (with the errno in `data`), or on a failed change.
@@ -137,11 +141,21 @@ pub(crate) mod translate {
     /// The changes that make an fd's registration exactly `interests`: one per direction,
     /// `EV_ADD | EV_CLEAR` if wanted, `EV_DELETE` if not. `AIO`/`LIO` add nothing: those events
     /// are requested per aio(4) operation, through the queue's fd, not registered here.
+    ///
+    /// The trigger picks the flag added with `EV_ADD` (kqueue(2), EV_CLEAR and EV_DISPATCH):
+    /// `EV_CLEAR` for edge, `EV_DISPATCH` for oneshot (each filter disabled after its event, so
+    /// oneshot is per direction here), nothing for level (a kevent without `EV_CLEAR` is
+    /// returned while its condition holds). Exclusive is refused by the caller.
     pub(crate) fn changes(interests: Interest) -> [Change; 2] {
+        let trigger_flag = match interests.trigger() {
+            Some(crate::Trigger::Oneshot) => EV_DISPATCH,
+            Some(crate::Trigger::Level) => 0,
+            _ => EV_CLEAR,
+        };
         let change = |filter, wanted: bool| Change {
             filter,
             flags: if wanted {
-                EV_ADD | EV_CLEAR | EV_RECEIPT
+                EV_ADD | trigger_flag | EV_RECEIPT
             } else {
                 EV_DELETE | EV_RECEIPT
             },
@@ -270,6 +284,7 @@ pub(crate) mod translate {
             (0x0008, "EV_DISABLE"),
             (0x0010, "EV_ONESHOT"),
             (EV_CLEAR, "EV_CLEAR"),
+            (EV_DISPATCH, "EV_DISPATCH"),
             (EV_RECEIPT, "EV_RECEIPT"),
             (0x0080, "EV_DISPATCH"),
             (EV_ERROR, "EV_ERROR"),
@@ -334,6 +349,22 @@ pub(crate) mod translate {
                 assert_eq!(change.flags & (EV_ADD | EV_DELETE), 0);
             }
             assert_eq!(PROBE.map(|c| c.filter), [Filter::Read, Filter::Write]);
+        }
+
+        #[test]
+        fn triggers_pick_the_add_flag() {
+            let read_with = |flag: u16| Change {
+                filter: Filter::Read,
+                flags: EV_ADD | flag | EV_RECEIPT,
+            };
+            assert_eq!(changes(Interest::READABLE)[0], read_with(EV_CLEAR));
+            assert_eq!(
+                changes(Interest::READABLE.oneshot())[0],
+                read_with(EV_DISPATCH)
+            );
+            assert_eq!(changes(Interest::READABLE.level())[0], read_with(0));
+            // The direction not asked for is deleted whatever the trigger.
+            assert_eq!(changes(Interest::READABLE.level())[1], WRITE_DEL);
         }
 
         #[test]
@@ -490,6 +521,7 @@ mod os {
         assert!(translate::EV_DELETE as u32 == libc::EV_DELETE as u32);
         assert!(translate::EV_ENABLE as u32 == libc::EV_ENABLE as u32);
         assert!(translate::EV_CLEAR as u32 == libc::EV_CLEAR as u32);
+        assert!(translate::EV_DISPATCH as u32 == libc::EV_DISPATCH as u32);
         assert!(translate::EV_RECEIPT as u32 == libc::EV_RECEIPT as u32);
         assert!(translate::EV_ERROR as u32 == libc::EV_ERROR as u32);
         assert!(translate::EV_EOF as u32 == libc::EV_EOF as u32);
@@ -588,6 +620,17 @@ mod os {
 
     fn os_error(errno: i32) -> io::Error {
         io::Error::from_raw_os_error(errno)
+    }
+
+    /// kqueue has no counterpart of `EPOLLEXCLUSIVE`: refused, never downgraded.
+    fn check_trigger(interests: Interest) -> io::Result<()> {
+        match interests.trigger_checked()? {
+            crate::Trigger::Exclusive => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "exclusive registrations need epoll (EPOLLEXCLUSIVE); kqueue cannot give them",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// A kqueue instance.
@@ -701,7 +744,7 @@ mod os {
                 // As epoll_wait(2) with maxevents 0; kevent(2) would return at once.
                 return Err(os_error(libc::EINVAL));
             }
-            let timeout = super::super::timeout_timespec(timeout).map(|t| libc::timespec {
+            let timeout = super::super::timeout_timespec_precise(timeout).map(|t| libc::timespec {
                 tv_sec: t.tv_sec as _,
                 tv_nsec: t.tv_nsec as _,
             });
@@ -727,6 +770,7 @@ mod os {
             token: Token,
             interests: Interest,
         ) -> io::Result<()> {
+            check_trigger(interests)?;
             if let Some(errno) = translate::register_refusal(self.probe(fd, token)?) {
                 return Err(os_error(errno));
             }
@@ -761,6 +805,7 @@ mod os {
             token: Token,
             interests: Interest,
         ) -> io::Result<()> {
+            check_trigger(interests)?;
             if let Some(errno) = translate::reregister_refusal(self.probe(fd, token)?) {
                 return Err(os_error(errno));
             }

@@ -129,7 +129,9 @@ pub(crate) mod pipe;
 #[cfg(feature = "os-poll")]
 mod timeout;
 #[cfg(feature = "os-poll")]
-pub(crate) use self::timeout::timeout_timespec;
+// Each backend uses one or both.
+#[allow(unused_imports)]
+pub(crate) use self::timeout::{timeout_timespec, timeout_timespec_precise};
 
 /// Makes a new fd close-on-exec and non-blocking, on the systems whose socket(2), accept(2),
 /// socketpair(2) or pipe(2) take no flag for it (`mio_fcntl_flags`: Apple's systems and Haiku;

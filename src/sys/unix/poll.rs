@@ -57,7 +57,7 @@ use rustix::event::{PollFd, PollFlags};
 use rustix::io::Errno;
 
 use super::WakerFd;
-use crate::{Interest, Token};
+use crate::{Interest, Token, Trigger};
 
 /// A readiness event: the token and the `revents` poll(2) reported.
 #[derive(Clone)]
@@ -179,6 +179,18 @@ fn reported_bits(revents: PollFlags) -> u8 {
     bits
 }
 
+/// The trigger of a registration: edge, oneshot and level are emulated; exclusive has no
+/// meaning for poll(2) (each poller is woken by its own call) and is refused.
+fn trigger(interests: Interest) -> io::Result<Trigger> {
+    match interests.trigger_checked()? {
+        Trigger::Exclusive => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "exclusive registrations need epoll (EPOLLEXCLUSIVE); the poll(2) backend cannot give them",
+        )),
+        trigger => Ok(trigger),
+    }
+}
+
 fn os_error(errno: Errno) -> io::Error {
     io::Error::from_raw_os_error(errno.raw_os_error())
 }
@@ -206,6 +218,9 @@ struct Entry {
     peek_fin: bool,
     /// Index in `Table::registered`.
     pos: usize,
+    /// `Edge` (emulated, as described above), `Oneshot` (all disarmed after one report, armed
+    /// again only by `reregister`) or `Level` (never disarmed: poll(2) itself is level).
+    trigger: Trigger,
 }
 
 const VACANT: Entry = Entry {
@@ -219,6 +234,7 @@ const VACANT: Entry = Entry {
     retry_at: None,
     peek_fin: false,
     pos: 0,
+    trigger: Trigger::Edge,
 };
 
 /// Re-reporting a raw fd's readiness that nobody drained: first after this long...
@@ -286,13 +302,8 @@ impl Shared {
         Ok(())
     }
 
-    fn register(
-        &self,
-        fd: RawFd,
-        token: Token,
-        interests: Interest,
-        raw: bool,
-    ) -> io::Result<u64> {
+    fn register(&self, fd: RawFd, token: Token, interests: Interest, raw: bool) -> io::Result<u64> {
+        let trigger = trigger(interests)?;
         let stream = check_pollable(fd)?;
         let peek_fin = stream && fin_by_peek();
         let generation = {
@@ -320,6 +331,7 @@ impl Shared {
                 retry_at: None,
                 peek_fin,
                 pos,
+                trigger,
             };
             generation
         };
@@ -328,11 +340,13 @@ impl Shared {
     }
 
     fn reregister(&self, fd: RawFd, token: Token, interests: Interest) -> io::Result<()> {
+        let trigger = trigger(interests)?;
         {
             let mut table = self.lock();
             let entry = table.get_mut(fd).ok_or_else(|| os_error(Errno::NOENT))?;
             let bits = interest_bits(interests);
             entry.token = token;
+            entry.trigger = trigger;
             entry.interests = bits;
             // As epoll's EPOLL_CTL_MOD: a new registration, so readiness is reported afresh.
             entry.armed = bits;
@@ -362,7 +376,8 @@ impl Shared {
         let changed = {
             let mut table = self.lock();
             match table.get_mut(fd) {
-                Some(entry) if entry.generation == generation => {
+                // Only edge registrations are re-armed by `WouldBlock`.
+                Some(entry) if entry.generation == generation && entry.trigger == Trigger::Edge => {
                     let armed = entry.armed | (entry.interests & bits);
                     let changed = armed != entry.armed;
                     entry.armed = armed;
@@ -490,9 +505,15 @@ impl Selector {
         snapshot.keys.push((notifier, 0));
         for &fd in &table.registered {
             let entry = &table.entries[fd as usize];
-            if entry.armed != 0 || !entry.closed {
+            // A fired oneshot is silent, even for hang-ups, until re-registered.
+            let silent = entry.trigger == Trigger::Oneshot && entry.armed == 0;
+            if (entry.armed != 0 || !entry.closed) && !silent {
                 snapshot.fds.push(poll_fd(fd, poll_flags(entry.armed)));
                 snapshot.keys.push((fd, entry.generation));
+            }
+            if entry.trigger != Trigger::Edge {
+                // Sampling re-arms edge registrations only.
+                continue;
             }
             let disarmed = entry.interests & !entry.armed;
             if entry.raw && !entry.closed && disarmed != 0 {
@@ -546,7 +567,9 @@ impl Selector {
                     }
                 }
             }
-            let ts = super::timeout_timespec(wait);
+            // ppoll(2) on Linux: the wait is as precise as asked (rustix rounds up to whole
+            // milliseconds where it has to use poll(2)).
+            let ts = super::timeout_timespec_precise(wait);
             let res = rustix::event::poll(&mut self.snapshot.fds, ts.as_ref());
             self.shared.polling.store(false, Ordering::SeqCst);
             match res {
@@ -591,7 +614,9 @@ impl Selector {
         let now = Instant::now();
         let mut next = None;
         let mut table = self.shared.lock();
-        for (slot, &(fd, generation)) in self.snapshot.samples.iter().zip(&self.snapshot.sample_keys) {
+        for (slot, &(fd, generation)) in
+            self.snapshot.samples.iter().zip(&self.snapshot.sample_keys)
+        {
             let entry = match table.get_mut(fd) {
                 Some(entry) if entry.generation == generation => entry,
                 _ => continue,
@@ -701,13 +726,23 @@ impl Selector {
                 flags,
                 fin,
             });
-            entry.armed &= !reported_bits(revents);
-            if fin {
-                // The FIN is reported: the watch is over.
-                entry.armed &= !RDHUP;
+            match entry.trigger {
+                // Level: reported again by every poll while it holds.
+                Trigger::Level => {}
+                Trigger::Oneshot => entry.armed = 0,
+                _ => {
+                    entry.armed &= !reported_bits(revents);
+                    if fin {
+                        // The FIN is reported: the watch is over.
+                        entry.armed &= !RDHUP;
+                    }
+                }
             }
-            entry.closed |= revents.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL);
-            if entry.raw {
+            if entry.trigger != Trigger::Level {
+                entry.closed |=
+                    revents.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL);
+            }
+            if entry.raw && entry.trigger == Trigger::Edge {
                 let now = *now.get_or_insert_with(Instant::now);
                 entry.retry_at = Some(now + entry.backoff);
             }

@@ -10,6 +10,7 @@ use rustix::event::Timespec;
 ///
 /// Plain integer arithmetic (no `u128`): this runs on every `poll`.
 #[inline]
+#[cfg_attr(mio_kqueue_os, allow(dead_code))] // kqueue: always precise
 pub(crate) fn timeout_timespec(timeout: Option<Duration>) -> Option<Timespec> {
     /// `c_int::MAX` milliseconds.
     const MAX_SECS: u64 = i32::MAX as u64 / 1000;
@@ -33,12 +34,50 @@ pub(crate) fn timeout_timespec(timeout: Option<Duration>) -> Option<Timespec> {
     })
 }
 
+/// Converts a `poll` timeout at the precision asked (nanoseconds), for the calls that take a
+/// `timespec` (ppoll(2), kevent(2)): `None` blocks forever; values from `c_int::MAX` ms up are
+/// clamped there as [`timeout_timespec`] does, so every backend caps at the same 24.8 days.
+#[inline]
+#[cfg_attr(
+    all(mio_epoll_os, not(mio_unsupported_force_poll_poll)),
+    allow(dead_code)
+)] // epoll: own path
+pub(crate) fn timeout_timespec_precise(timeout: Option<Duration>) -> Option<Timespec> {
+    const MAX_SECS: u64 = i32::MAX as u64 / 1000;
+    timeout.map(|to| {
+        if to.as_secs() >= MAX_SECS {
+            return timeout_timespec(Some(to)).unwrap_or(Timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            });
+        }
+        Timespec {
+            tv_sec: to.as_secs() as i64,
+            tv_nsec: i64::from(to.subsec_nanos()),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ms(timeout: Option<Duration>) -> Option<i64> {
         timeout_timespec(timeout).map(|t| t.tv_sec * 1000 + t.tv_nsec / 1_000_000)
+    }
+
+    #[test]
+    fn precise_keeps_nanoseconds_and_clamps() {
+        let ns = |t: Option<Duration>| {
+            timeout_timespec_precise(t)
+                .map(|t| t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128)
+        };
+        assert_eq!(ns(None), None);
+        assert_eq!(ns(Some(Duration::ZERO)), Some(0));
+        assert_eq!(ns(Some(Duration::from_nanos(1))), Some(1));
+        assert_eq!(ns(Some(Duration::from_micros(100))), Some(100_000));
+        assert_eq!(ns(Some(Duration::new(3, 7))), Some(3_000_000_007));
+        assert_eq!(ns(Some(Duration::MAX)), Some(i32::MAX as i128 * 1_000_000));
     }
 
     #[test]

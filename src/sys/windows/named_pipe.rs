@@ -56,7 +56,7 @@ use windows_sys::Win32::System::IO::{CancelIoEx, OVERLAPPED_ENTRY};
 
 use super::afd;
 use super::selector::{key, Event, Overlapped, Registration, Selector, Shared, WRITE_CLOSED};
-use crate::{Interest, Token};
+use crate::{Interest, Token, Trigger};
 
 /// The internal read buffer's size.
 pub(crate) const READ_BUF: usize = 4096;
@@ -108,6 +108,11 @@ enum WriteState {
 struct Registered {
     token: Token,
     interests: Interest,
+    /// Edge: an event per completion. Oneshot: the first event only, until `reregister`
+    /// (`fired`). Level: after each event that leaves the pipe ready, a notify packet reports
+    /// it again at the next poll.
+    trigger: Trigger,
+    fired: bool,
 }
 
 struct State {
@@ -350,10 +355,13 @@ impl Inner {
     }
 
     /// Adds an event for `flags` if the pipe is registered for any of it.
-    fn emit(st: &State, flags: u32, events: Option<&mut Vec<Event>>) {
-        let (Some(reg), Some(events)) = (&st.registered, events) else {
+    fn emit(self: &Arc<Self>, st: &mut State, flags: u32, events: Option<&mut Vec<Event>>) {
+        let (Some(reg), Some(events)) = (&mut st.registered, events) else {
             return;
         };
+        if reg.trigger == Trigger::Oneshot && reg.fired {
+            return;
+        }
         let mut wanted = 0;
         if reg.interests.is_readable() {
             wanted |= afd::POLL_RECEIVE | afd::POLL_DISCONNECT;
@@ -366,6 +374,11 @@ impl Inner {
                 flags: flags & wanted,
                 data: reg.token.0,
             });
+            reg.fired = true;
+            if reg.trigger == Trigger::Level && Self::readiness(st) & wanted != 0 {
+                // Still ready: say so again at the next poll.
+                self.post_notify(st);
+            }
         }
     }
 
@@ -557,6 +570,7 @@ impl Inner {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
+        let trigger = super::selector::socket_trigger(interests)?;
         let shared = selector.shared();
         let mut st = lock(&self.state);
         if st.registered.is_some() {
@@ -579,7 +593,12 @@ impl Inner {
                 st.slot = Some(shared.add_registration(Arc::clone(self) as Arc<dyn Registration>));
             }
         }
-        st.registered = Some(Registered { token, interests });
+        st.registered = Some(Registered {
+            token,
+            interests,
+            trigger,
+            fired: false,
+        });
         self.start_read(&mut st);
         self.post_notify(&mut st);
         Ok(())
@@ -591,11 +610,14 @@ impl Inner {
         token: Token,
         interests: Interest,
     ) -> io::Result<()> {
+        let trigger = super::selector::socket_trigger(interests)?;
         let mut st = lock(&self.state);
         self.check_registered(&st, selector)?;
         if let Some(reg) = &mut st.registered {
             reg.token = token;
             reg.interests = interests;
+            reg.trigger = trigger;
+            reg.fired = false;
         }
         self.post_notify(&mut st);
         Ok(())
@@ -667,7 +689,7 @@ fn connect_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
         Err(err) => st.connect_error = Some(err),
     }
     let flags = Inner::readiness(&st) | afd::POLL_SEND;
-    Inner::emit(&st, flags, events);
+    inner.emit(&mut st, flags, events);
 }
 
 fn read_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
@@ -699,7 +721,7 @@ fn read_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
         inner.start_read(&mut st);
     }
     let flags = Inner::readiness(&st) & (afd::POLL_RECEIVE | afd::POLL_DISCONNECT);
-    Inner::emit(&st, flags, events);
+    inner.emit(&mut st, flags, events);
 }
 
 fn write_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
@@ -712,7 +734,7 @@ fn write_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
         // this slot to free up.
         st.write = WriteState::Idle;
         let flags = Inner::readiness(&st) & afd::POLL_SEND;
-        Inner::emit(&st, flags, events);
+        inner.emit(&mut st, flags, events);
         return;
     }
     st.write = match status(entry) {
@@ -723,7 +745,7 @@ fn write_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
         Err(err) => WriteState::Err(err),
     };
     let flags = Inner::readiness(&st) & (afd::POLL_SEND | WRITE_CLOSED);
-    Inner::emit(&st, flags | afd::POLL_SEND, events);
+    inner.emit(&mut st, flags | afd::POLL_SEND, events);
 }
 
 fn notify_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
@@ -732,5 +754,5 @@ fn notify_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
     let mut st = lock(&inner.state);
     st.notify_pending = false;
     let flags = Inner::readiness(&st);
-    Inner::emit(&st, flags, events);
+    inner.emit(&mut st, flags, events);
 }

@@ -46,7 +46,7 @@ use windows_sys::Win32::System::IO::{IO_STATUS_BLOCK, OVERLAPPED, OVERLAPPED_ENT
 use super::afd::{self, Afd, PollInfo};
 use super::iocp::CompletionPort;
 use crate::sys::Rearm;
-use crate::{Interest, Token};
+use crate::{Interest, Token, Trigger};
 
 /// Completion keys: what kind of packet an entry is, and so what its `lpOverlapped` is.
 pub(crate) mod key {
@@ -423,6 +423,7 @@ impl Selector {
         token: Token,
         interests: Interest,
     ) -> io::Result<Arc<SockState>> {
+        let trigger = socket_trigger(interests)?;
         let shared = &self.inner.shared;
         let base = super::net::base_socket(socket)?;
         let afd = shared.afd()?;
@@ -440,6 +441,7 @@ impl Selector {
                 cancel_sent: false,
                 deleted: false,
                 slot: usize::MAX,
+                trigger,
             }),
         });
         let slot = shared.add_registration(Arc::clone(&sock) as Arc<dyn Registration>);
@@ -453,6 +455,18 @@ impl Selector {
         }
         drop(inner);
         Ok(sock)
+    }
+}
+
+/// The trigger of a socket registration: AFD gives edge, oneshot and level; it has nothing
+/// like `EPOLLEXCLUSIVE` (each request is answered on its own), so exclusive is refused.
+pub(crate) fn socket_trigger(interests: Interest) -> io::Result<Trigger> {
+    match interests.trigger_checked()? {
+        Trigger::Exclusive => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "exclusive registrations need epoll (EPOLLEXCLUSIVE); Windows cannot give them",
+        )),
+        trigger => Ok(trigger),
     }
 }
 
@@ -514,6 +528,10 @@ struct SockInner {
     /// Deregistered, dropped or closed: no more requests or events.
     deleted: bool,
     slot: usize,
+    /// Edge (the armed mask as described above), oneshot (everything disarmed after one
+    /// event, re-armed only by `reregister`) or level (never disarmed: the request is
+    /// re-submitted at once, and completes at once while the socket is ready).
+    trigger: Trigger,
 }
 
 impl SockState {
@@ -603,7 +621,11 @@ impl SockState {
             return None;
         }
         let reported = events & inner.armed;
-        if reported & ERROR_EVENTS != 0 {
+        if inner.trigger == Trigger::Level {
+            // Reported again by the next poll while it holds.
+        } else if inner.trigger == Trigger::Oneshot && reported != 0 {
+            inner.armed = 0;
+        } else if reported & ERROR_EVENTS != 0 {
             // Errors are permanent: asking again would complete at once, forever.
             inner.armed = 0;
         } else {
@@ -631,6 +653,10 @@ impl SockState {
     /// `WouldBlock` from an operation: its direction is armed again.
     fn rearm(self: &Arc<Self>, rearm: Rearm) {
         let mut inner = lock(&self.inner);
+        if inner.trigger != Trigger::Edge {
+            // Oneshot waits for `reregister`; level never disarms.
+            return;
+        }
         let direction = match rearm {
             Rearm::All => READ_EVENTS | WRITE_EVENTS | ERROR_EVENTS,
             Rearm::Read => READ_EVENTS | ERROR_EVENTS,
@@ -647,7 +673,9 @@ impl SockState {
     }
 
     fn reregister(self: &Arc<Self>, token: Token, interests: Interest) -> io::Result<()> {
+        let trigger = socket_trigger(interests)?;
         let mut inner = lock(&self.inner);
+        inner.trigger = trigger;
         inner.token = token;
         inner.interests = interest_mask(interests);
         inner.armed = inner.interests;
