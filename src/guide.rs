@@ -81,6 +81,128 @@
 //! looked for again at each `poll` with a back-off of 1 to 128 ms, so it is reported within
 //! that delay.
 //!
+//! Windows has its own backend: an I/O completion port per `Poll`, socket readiness from the
+//! AFD driver's poll requests (edge-triggered as on Linux), overlapped I/O for
+//! `mio::windows::NamedPipe`; see the `mio::net` docs for what differs there.
+//!
 //! Not supported yet: Hermit and WASI (wasm32-wasip1, wasm32-wasip2), which are not Unix
-//! (no rustix), and Windows, which is being added separately. On them the crate builds only
-//! without `os-poll` and `net`.
+//! (no rustix). On them the crate builds only without `os-poll` and `net`.
+//!
+//! ## 7. Triggers: oneshot, level, exclusive (this crate's extension)
+//!
+//! Upstream mio registers everything edge-triggered. This crate also offers three other
+//! [`Trigger`](crate::Trigger)s, carried by the [`Interest`](crate::Interest) itself, so they
+//! pass through every `Source` impl (the net types, pipes, `SourceFd`, `NamedPipe`, and your
+//! own delegating types) unchanged. Code that uses them builds only against this crate. A
+//! trigger a backend cannot give is refused with `ErrorKind::Unsupported`, never downgraded.
+//!
+//! ### Oneshot: one event, then silence until `reregister`
+//!
+//! For handing one readiness to exactly one worker of a pool: whoever takes the event owns
+//! the source until it re-arms it.
+//!
+//! ```
+//! # fn main() -> std::io::Result<()> {
+//! # #[cfg(all(feature = "os-poll", feature = "net"))] {
+//! use std::io::Write;
+//! use std::time::Duration;
+//! use mio::net::TcpStream;
+//! use mio::{Events, Interest, Poll, Token};
+//!
+//! let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! let mut peer = std::net::TcpStream::connect(listener.local_addr()?)?;
+//! let (stream, _) = listener.accept()?;
+//! stream.set_nonblocking(true)?;
+//! let mut stream = TcpStream::from_std(stream);
+//!
+//! let mut poll = Poll::new()?;
+//! let mut events = Events::with_capacity(8);
+//! poll.registry().register(&mut stream, Token(7), Interest::READABLE.oneshot())?;
+//! peer.write_all(b"job")?;
+//! while events.is_empty() {
+//!     poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+//! }
+//! // ... a worker reads the job; more data comes meanwhile, but no second event:
+//! peer.write_all(b"more")?;
+//! poll.poll(&mut events, Some(Duration::from_millis(50)))?;
+//! assert!(events.is_empty());
+//! // The worker is done: re-arm. Still ready, so reported at once.
+//! poll.registry().reregister(&mut stream, Token(7), Interest::READABLE.oneshot())?;
+//! poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+//! assert!(!events.is_empty());
+//! # }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ### Level: reported on every `poll` while ready
+//!
+//! What ports of select(2)/poll(2) event loops expect: no need to read until `WouldBlock`,
+//! a source not drained is simply reported again.
+//!
+//! ```
+//! # fn main() -> std::io::Result<()> {
+//! # #[cfg(all(feature = "os-poll", feature = "net"))] {
+//! use std::io::{Read, Write};
+//! use std::time::Duration;
+//! use mio::net::TcpStream;
+//! use mio::{Events, Interest, Poll, Token};
+//!
+//! let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! let mut peer = std::net::TcpStream::connect(listener.local_addr()?)?;
+//! let (stream, _) = listener.accept()?;
+//! stream.set_nonblocking(true)?;
+//! let mut stream = TcpStream::from_std(stream);
+//!
+//! let mut poll = Poll::new()?;
+//! let mut events = Events::with_capacity(8);
+//! poll.registry().register(&mut stream, Token(1), Interest::READABLE.level())?;
+//! peer.write_all(b"0123456789")?;
+//! let mut got = Vec::new();
+//! while got.len() < 10 {
+//!     poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+//!     if !events.is_empty() {
+//!         // One byte per event: the rest is reported by the next poll.
+//!         let mut byte = [0; 1];
+//!         if let Ok(1) = stream.read(&mut byte) {
+//!             got.push(byte[0]);
+//!         }
+//!     }
+//! }
+//! assert_eq!(got, b"0123456789");
+//! # }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ### Exclusive: one `Poll` per thread, one listener, no thundering herd
+//!
+//! With one `Poll` per thread all watching the same listening socket, an edge registration
+//! wakes every thread for each new connection (all but one then find nothing to accept).
+//! An exclusive registration (`EPOLLEXCLUSIVE`, Linux 4.5+) wakes one of them (more only when
+//! none is waiting). Each `Poll` registers the same fd, e.g. through `SourceFd`:
+//!
+//! ```
+//! # fn main() -> std::io::Result<()> {
+//! # #[cfg(all(feature = "os-ext", target_os = "linux", not(mio_unsupported_force_poll_poll)))] {
+//! use std::os::fd::AsRawFd;
+//! use mio::unix::SourceFd;
+//! use mio::{Interest, Poll, Token};
+//!
+//! let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+//! listener.set_nonblocking(true)?;
+//! let fd = listener.as_raw_fd();
+//! let polls: Vec<Poll> = (0..4).map(|_| Poll::new()).collect::<Result<_, _>>()?;
+//! for poll in &polls {
+//!     poll.registry()
+//!         .register(&mut SourceFd(&fd), Token(0), Interest::READABLE.exclusive())?;
+//! }
+//! // ... move each `Poll` to its own thread, accept on whichever is woken.
+//! # }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! epoll never modifies an exclusive registration: `reregister` answers `InvalidInput`
+//! (deregister and register again). The poll(2) fallback, kqueue and Windows answer
+//! `Unsupported` for exclusive registrations.

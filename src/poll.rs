@@ -173,9 +173,24 @@ impl Poll {
     /// `timeout`:
     /// - `None` waits until an event arrives (forever if nothing is registered);
     /// - `Some(Duration::ZERO)` checks without waiting;
-    /// - any other value waits at most that long, rounded **up** to whole milliseconds (so
-    ///   `1ns` waits one millisecond instead of spinning) and capped at `i32::MAX` ms
-    ///   (about 24.8 days). On timeout the call returns `Ok(())` with no event.
+    /// - any other value waits at most that long, capped at `i32::MAX` ms (about 24.8 days;
+    ///   on Windows just under `u32::MAX` ms). On timeout the call returns `Ok(())` with no
+    ///   event.
+    ///
+    /// **Precision** (this crate's extension; upstream always rounds up to whole
+    /// milliseconds): the wait is as precise as the OS allows, so `Some(100µs)` waits about
+    /// 100 µs (plus the kernel's timer slack, 50 µs by default on Linux), not a millisecond:
+    ///
+    /// | Backend | Sub-millisecond timeouts |
+    /// |---|---|
+    /// | epoll, Linux 5.11+ | exact (`epoll_pwait2`) |
+    /// | epoll, older Linux, Android, illumos | rounded up to whole ms (`ENOSYS` from `epoll_pwait2` is remembered: asked once) |
+    /// | poll(2) fallback on Linux | exact (`ppoll`) |
+    /// | kqueue | exact (`kevent`'s `timespec`) |
+    /// | poll(2) elsewhere, Windows | rounded up to whole ms |
+    ///
+    /// Rounding is always **up**, so a short timeout never turns into a busy loop: `1ns`
+    /// waits at least a few microseconds of timer slack, or one millisecond where rounded.
     ///
     /// # Errors
     ///

@@ -16,6 +16,9 @@
 /// | `Level` | on every `poll` while the source is ready | no `EPOLLET` | native | no `EV_CLEAR` | AFD, re-submitted at once |
 /// | `Exclusive` | as `Edge`, but of several `Poll`s watching the same fd at most one is woken per readiness change | `EPOLLEXCLUSIVE` (Linux 4.5+) | `Unsupported` | `Unsupported` | `Unsupported` |
 ///
+/// Named pipes on Windows (whose readiness is made from completions) follow the same rules:
+/// oneshot reports the first event only, level reports again at every `poll` while ready.
+///
 /// A trigger a backend cannot give is refused with
 /// [`ErrorKind::Unsupported`](std::io::ErrorKind::Unsupported) at `register`, never silently
 /// downgraded. An `Interest` that carries two different triggers (combined with `|`) is
