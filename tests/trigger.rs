@@ -321,3 +321,180 @@ fn sub_millisecond_timeout_returns_without_events() {
         assert!(events.is_empty());
     }
 }
+
+/// The triggers pass through every source type: a pipe and a raw fd (`SourceFd`) on Unix.
+#[cfg(all(unix, feature = "os-ext"))]
+mod unix_sources {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+
+    use mio::unix::{pipe, SourceFd};
+    use mio::{Events, Interest, Poll};
+
+    use super::util::{expect_event, expect_no_event_for};
+    use super::A;
+
+    #[test]
+    fn pipe_oneshot_and_level() {
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        let (mut tx, mut rx) = pipe::new().unwrap();
+        poll.registry()
+            .register(&mut rx, A, Interest::READABLE.oneshot())
+            .unwrap();
+        tx.write_all(b"x").unwrap();
+        assert!(expect_event(&mut poll, &mut events, A).readable);
+        tx.write_all(b"y").unwrap();
+        expect_no_event_for(&mut poll, &mut events, A);
+        poll.registry()
+            .reregister(&mut rx, A, Interest::READABLE.level())
+            .unwrap();
+        assert!(expect_event(&mut poll, &mut events, A).readable);
+        assert!(expect_event(&mut poll, &mut events, A).readable);
+        let mut buf = [0; 8];
+        assert_eq!(rx.read(&mut buf).unwrap(), 2);
+        let _ = super::poll_once(
+            &mut poll,
+            &mut events,
+            Some(std::time::Duration::from_millis(50)),
+        );
+        expect_no_event_for(&mut poll, &mut events, A);
+    }
+
+    #[test]
+    fn source_fd_level() {
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let fd = a.as_raw_fd();
+        poll.registry()
+            .register(&mut SourceFd(&fd), A, Interest::READABLE.level())
+            .unwrap();
+        b.write_all(b"z").unwrap();
+        for _ in 0..3 {
+            assert!(expect_event(&mut poll, &mut events, A).readable);
+        }
+        poll.registry().deregister(&mut SourceFd(&fd)).unwrap();
+        expect_no_event_for(&mut poll, &mut events, A);
+    }
+}
+
+/// The triggers on Windows named pipes, whose readiness is made from completions.
+#[cfg(all(windows, feature = "os-ext"))]
+mod named_pipe {
+    use std::fs::OpenOptions;
+    use std::io::{self, Read, Write};
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::{FromRawHandle, IntoRawHandle};
+    use std::time::{Duration, Instant};
+
+    use mio::windows::NamedPipe;
+    use mio::{Events, Interest, Poll, Token};
+
+    use super::util::{expect_event, expect_no_event_for};
+    use super::A;
+
+    /// `FILE_FLAG_OVERLAPPED`.
+    const OVERLAPPED: u32 = 0x4000_0000;
+
+    fn pair(poll: &Poll, server_interest: Interest) -> (NamedPipe, NamedPipe) {
+        let name = format!(
+            r"\\.\pipe\mio-test-trigger-{}-{:?}",
+            std::process::id(),
+            server_interest
+        );
+        let mut server = NamedPipe::new(&name).unwrap();
+        poll.registry()
+            .register(&mut server, A, server_interest)
+            .unwrap();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(OVERLAPPED)
+            .open(&name)
+            .unwrap();
+        // SAFETY: a pipe client end opened for overlapped I/O, owned, not yet associated.
+        let mut client = unsafe { NamedPipe::from_raw_handle(file.into_raw_handle()) };
+        poll.registry()
+            .register(&mut client, Token(99), Interest::WRITABLE)
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match server.connect() {
+                Ok(()) => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("connect: {e}"),
+            }
+            assert!(Instant::now() < deadline, "the client never connected");
+            std::thread::yield_now();
+        }
+        (server, client)
+    }
+
+    /// Writes all of `data` through the client (its writes may answer `WouldBlock` while one
+    /// is in flight).
+    fn send(poll: &mut Poll, events: &mut Events, client: &mut NamedPipe, data: &[u8]) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match client.write(data) {
+                Ok(n) => {
+                    assert_eq!(n, data.len());
+                    return;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let _ = super::poll_once(poll, events, Some(Duration::from_millis(20)));
+                }
+                Err(e) => panic!("write: {e}"),
+            }
+            assert!(Instant::now() < deadline, "the client could not write");
+        }
+    }
+
+    #[test]
+    fn oneshot() {
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        let (mut server, mut client) = pair(&poll, Interest::READABLE.oneshot());
+        send(&mut poll, &mut events, &mut client, b"one");
+        assert!(expect_event(&mut poll, &mut events, A).readable);
+        let mut buf = [0; 8];
+        assert_eq!(server.read(&mut buf).unwrap(), 3);
+        send(&mut poll, &mut events, &mut client, b"two");
+        expect_no_event_for(&mut poll, &mut events, A);
+        poll.registry()
+            .reregister(&mut server, A, Interest::READABLE.oneshot())
+            .unwrap();
+        assert!(expect_event(&mut poll, &mut events, A).readable);
+    }
+
+    #[test]
+    fn level() {
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        let (mut server, mut client) = pair(&poll, Interest::READABLE.level());
+        send(&mut poll, &mut events, &mut client, b"abc");
+        for _ in 0..3 {
+            assert!(expect_event(&mut poll, &mut events, A).readable);
+        }
+        let mut buf = [0; 8];
+        assert_eq!(server.read(&mut buf).unwrap(), 3);
+        let _ = super::poll_once(&mut poll, &mut events, Some(Duration::from_millis(50)));
+        expect_no_event_for(&mut poll, &mut events, A);
+    }
+
+    #[test]
+    fn exclusive_is_unsupported() {
+        let poll = Poll::new().unwrap();
+        let mut server = NamedPipe::new(format!(
+            r"\\.\pipe\mio-test-trigger-x-{}",
+            std::process::id()
+        ))
+        .unwrap();
+        let err = poll
+            .registry()
+            .register(&mut server, A, Interest::READABLE.exclusive())
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::Unsupported);
+    }
+}
