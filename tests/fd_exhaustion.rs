@@ -12,6 +12,7 @@
 //!
 //! Loops are bounded by counts (accept calls, polls), not by time.
 #![cfg(all(feature = "os-poll", feature = "os-ext", feature = "net"))]
+#![cfg(unix)] // RLIMIT_NOFILE and EMFILE: Unix only (Windows has no handle limit to lower).
 
 mod util;
 

@@ -1,6 +1,7 @@
 //! Tests of `unix::pipe`: `new`, `Sender`/`Receiver` I/O and events, child process streams,
 //! blocking mode, fd flags, `try_io`, fd conversions and `Debug`.
 #![cfg(all(feature = "os-poll", feature = "os-ext"))]
+#![cfg(unix)] // `mio::unix::pipe`: Unix only (Windows named pipes: tests/win_named_pipe.rs).
 
 mod util;
 

@@ -8,6 +8,7 @@
 //! the polling thread, again (bounded) until that thread reports the interruption: a signal
 //! that lands before the thread blocks is simply handled and does nothing.
 #![cfg(all(feature = "os-poll", feature = "os-ext"))]
+#![cfg(unix)] // POSIX signals (sigaction, pthread_kill): Unix only.
 
 use std::io::{ErrorKind, Write};
 use std::os::unix::thread::JoinHandleExt;

@@ -1,5 +1,6 @@
 //! Tests of `unix::SourceFd`: registering raw fds (sockets, pipes, eventfds) as they are.
 #![cfg(all(feature = "os-poll", feature = "os-ext"))]
+#![cfg(unix)] // `mio::unix::SourceFd`: Unix only.
 
 mod util;
 

@@ -1,4 +1,5 @@
 #![cfg(all(feature = "os-poll", feature = "net"))]
+#![cfg(unix)] // Unix domain sockets: Unix only in mio.
 //! `mio::net::UnixDatagram`: binding to paths and abstract names, unbound senders, pairs,
 //! connected and unconnected sends, events, shutdown, `try_io` and conversions.
 

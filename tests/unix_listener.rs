@@ -1,4 +1,5 @@
 #![cfg(all(feature = "os-poll", feature = "net"))]
+#![cfg(unix)] // Unix domain sockets: Unix only in mio.
 //! `mio::net::UnixListener`: binding to paths and abstract names, address errors, accepting
 //! until `WouldBlock`, fd flags and conversions.
 

@@ -1,4 +1,5 @@
 #![cfg(all(feature = "os-poll", feature = "net"))]
+#![cfg(unix)] // Unix domain sockets: Unix only in mio.
 //! `mio::net::UnixStream`: pairs, connecting by path and abstract name, reading and writing,
 //! close and shutdown events, `BrokenPipe` without `SIGPIPE`, addresses, `try_io` and
 //! conversions.
