@@ -91,8 +91,16 @@ impl Server {
                 Ok((stream, addr)) => self.add(registry, stream, addr)?,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // A client gave up while queued: nothing to do but accept the next one.
-                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
+                // A client gave up while queued: nothing to do but accept the next one
+                // (ECONNABORTED on Linux, WSAECONNRESET on Windows).
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    continue
+                }
                 Err(e) if out_of_fds(&e) => {
                     if let Some(reserve) = self.reserve.take() {
                         // Free one fd, accept the connection and close it at once, so the

@@ -19,21 +19,14 @@ fn soak_500_connections_50_messages() {
             .unwrap_or(default)
     };
     let config = engine::Config {
-        connections: env("MIO_SOAK_CONNECTIONS", 500),
-        messages: env("MIO_SOAK_MESSAGES", 50),
-        // FIXME(windows soak engine): a client reset while its connection is still queued
-        // makes `accept` fail on Windows (WSAECONNRESET; WSAENOTCONN under Wine, os error
-        // 10057) where Linux hands out the connection; `Server::accept_all` in
-        // examples/soak/engine.rs only skips `ConnectionAborted`, so it stops before
-        // `WouldBlock`, the listener is never re-armed (the Windows backend re-arms on
-        // `WouldBlock`, as mio's contract allows) and every later client times out (WSAETIMEDOUT
-        // after 20 s each: the run never ends). Resets are off on Windows until `accept_all`
-        // also skips `ConnectionReset`/`NotConnected`.
-        reset_every: if cfg!(windows) {
-            0
-        } else {
-            engine::Config::default().reset_every
-        },
+        // Under Wine every socket call costs ~100 times what it costs on Linux: the full
+        // 500 x 50 takes ~160 s there (release; measured, all clean, RELIABILITY.md), so the
+        // default run on Windows is smaller; set the variables for the full one.
+        connections: env(
+            "MIO_SOAK_CONNECTIONS",
+            if cfg!(windows) { 200 } else { 500 },
+        ),
+        messages: env("MIO_SOAK_MESSAGES", if cfg!(windows) { 20 } else { 50 }),
         ..engine::Config::default()
     };
     let report = engine::run(&config).expect("start the soak");
@@ -50,14 +43,16 @@ fn soak_500_connections_50_messages() {
         report.server.leftover, 0,
         "connections never closed: {report:#?}"
     );
-    assert_eq!(report.server.accepted, report.connections, "{report:#?}");
+    // Every connection was accepted, or (Windows) dropped by the OS after its client reset it
+    // while it was queued.
+    assert_eq!(
+        report.server.accepted + report.server.gone_before_accept,
+        report.connections,
+        "{report:#?}"
+    );
     // At full size the workload exercises what it is meant to (scaled down, it may not).
     if config.connections >= 500 && config.messages >= 50 {
-        // FIXME(windows soak engine): no resets on Windows for now (see the config above).
-        assert!(
-            (report.resets > 0 || cfg!(windows)) && report.half_closes > 0,
-            "{report:#?}"
-        );
+        assert!(report.resets > 0 && report.half_closes > 0, "{report:#?}");
         assert!(report.server.reregisters > 0, "{report:#?}");
         assert!(report.server.write_blocks > 0, "{report:#?}");
         assert!(report.server.backpressure_stops > 0, "{report:#?}");

@@ -116,7 +116,7 @@ impl Report {
             && self.server.errors == 0
             && self.server.stale_events == 0
             && self.server.leftover == 0
-            && self.server.accepted == self.connections
+            && self.server.accepted + self.server.gone_before_accept == self.connections
     }
 }
 
@@ -124,6 +124,9 @@ impl Report {
 #[derive(Clone, Debug, Default)]
 pub struct ServerStats {
     pub accepted: u64,
+    /// Connections reset by their client while still queued, which the OS dropped before
+    /// `accept` (Windows does; Linux hands them out, and they read as reset).
+    pub gone_before_accept: u64,
     /// Closed after reading end-of-file and echoing everything.
     pub closed_eof: u64,
     /// Closed after a reset (`ECONNRESET`) or broken pipe (`EPIPE`): expected for resets.
@@ -631,8 +634,12 @@ impl Server {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // A client reset while queued.
-                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
+                // A client reset while queued: skip it. Linux says ECONNABORTED, Windows
+                // WSAECONNRESET, Wine WSAENOTCONN.
+                Err(e) if queued_connection_gone(&e) => {
+                    self.stats.gone_before_accept += 1;
+                    continue;
+                }
                 Err(e) => {
                     eprintln!("soak server: accept: {e}");
                     self.stats.errors += 1;
@@ -755,6 +762,15 @@ fn tune(stream: &TcpStream, n: u64) -> io::Result<()> {
         small_send_buffer(stream)?;
     }
     Ok(())
+}
+
+/// The error `accept` gives for a connection reset by its client while it was queued: the
+/// next one can be accepted.
+fn queued_connection_gone(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+    ) || (cfg!(windows) && err.kind() == io::ErrorKind::NotConnected)
 }
 
 #[cfg(unix)]
