@@ -4,11 +4,22 @@
 //! same API), so they differ only in the crate behind them. `Raw` is the floor: epoll, eventfd
 //! and sockets called directly through rustix, with no layer in between, doing the same work
 //! per call that a mio type does (e.g. `accept` also decodes the peer address).
+//!
+//! On Windows there is no `Raw` (no epoll): the suite compares `Ours` and `Upstream` only, and
+//! the cheap source of the register scenario is a bound UDP socket instead of an unbound Unix
+//! datagram socket.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+#[cfg(unix)]
+use std::os::fd::{AsFd, OwnedFd, RawFd};
 use std::time::Duration;
+
+/// A source's OS handle, for the socket options the trait does not cover.
+#[cfg(unix)]
+pub use std::os::fd::AsRawFd as AsRawSource;
+#[cfg(windows)]
+pub use std::os::windows::io::AsRawSocket as AsRawSource;
 
 /// One readiness event, as the scenarios read it.
 #[derive(Clone, Copy, Debug)]
@@ -35,11 +46,12 @@ pub trait Imp: 'static {
     type Poll: Send;
     type Events;
     type Waker: Send + Sync;
-    type Listener: Send + AsRawFd;
-    type Stream: Send + AsRawFd;
-    type Udp: Send + AsRawFd;
-    /// An unbound Unix datagram socket: the cheapest source there is (one fd, no port).
-    type Dgram: Send + AsRawFd;
+    type Listener: Send + AsRawSource;
+    type Stream: Send + AsRawSource;
+    type Udp: Send + AsRawSource;
+    /// The cheapest source there is: an unbound Unix datagram socket (one fd, no port); on
+    /// Windows a UDP socket bound to a loopback port.
+    type Dgram: Send + AsRawSource;
 
     fn new_poll() -> io::Result<Self::Poll>;
     fn new_events(capacity: usize) -> Self::Events;
@@ -89,6 +101,7 @@ pub trait Imp: 'static {
     fn register_dgram(poll: &Self::Poll, socket: &mut Self::Dgram, token: usize) -> io::Result<()>;
     fn deregister_dgram(poll: &Self::Poll, socket: &mut Self::Dgram) -> io::Result<()>;
     /// A raw fd (an eventfd in the scenarios), readable: `SourceFd` for the mio crates.
+    #[cfg(unix)]
     fn register_fd(poll: &Self::Poll, fd: RawFd, token: usize) -> io::Result<()>;
 }
 
@@ -117,7 +130,10 @@ macro_rules! mio_imp {
             type Listener = $krate::net::TcpListener;
             type Stream = $krate::net::TcpStream;
             type Udp = $krate::net::UdpSocket;
+            #[cfg(unix)]
             type Dgram = $krate::net::UnixDatagram;
+            #[cfg(windows)]
+            type Dgram = $krate::net::UdpSocket;
 
             #[inline]
             fn new_poll() -> io::Result<Self::Poll> {
@@ -237,9 +253,16 @@ macro_rules! mio_imp {
                 socket.recv_from(buf)
             }
 
+            #[cfg(unix)]
             #[inline]
             fn dgram() -> io::Result<Self::Dgram> {
                 $krate::net::UnixDatagram::unbound()
+            }
+
+            #[cfg(windows)]
+            #[inline]
+            fn dgram() -> io::Result<Self::Dgram> {
+                $krate::net::UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             }
 
             #[inline]
@@ -279,11 +302,8 @@ macro_rules! mio_imp {
                 socket: &mut Self::Dgram,
                 token: usize,
             ) -> io::Result<()> {
-                poll.registry().register(
-                    socket,
-                    $krate::Token(token),
-                    $krate::Interest::READABLE | $krate::Interest::WRITABLE,
-                )
+                poll.registry()
+                    .register(socket, $krate::Token(token), Self::interest(Want::Both))
             }
 
             #[inline]
@@ -291,6 +311,7 @@ macro_rules! mio_imp {
                 poll.registry().deregister(socket)
             }
 
+            #[cfg(unix)]
             #[inline]
             fn register_fd(poll: &Self::Poll, fd: RawFd, token: usize) -> io::Result<()> {
                 poll.registry().register(
@@ -307,12 +328,15 @@ mio_imp!(Ours, mio, "ours");
 mio_imp!(Upstream, upstream_mio, "upstream");
 
 /// Raw epoll on rustix: the floor.
+#[cfg(unix)]
 pub struct Raw;
 
+#[cfg(unix)]
 pub mod raw {
     use super::*;
     use rustix::event::epoll::{self, EventData, EventFlags};
     use rustix::net::{AddressFamily, SocketFlags, SocketType};
+    use std::os::fd::AsRawFd;
 
     pub const FLAGS: SocketFlags = SocketFlags::NONBLOCK.union(SocketFlags::CLOEXEC);
 
@@ -362,6 +386,7 @@ pub mod raw {
     }
 }
 
+#[cfg(unix)]
 impl Imp for Raw {
     const NAME: &'static str = "raw";
 

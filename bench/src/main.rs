@@ -9,18 +9,28 @@
 //!
 //! `bench/run` is the one command: it builds in release and runs the suite with `--write`,
 //! which rewrites `BENCHMARKS.md` and `bench/charts/*.svg`.
+//!
+//! Built for Windows (`bench/run --windows`, run under Wine), it compares ours and upstream
+//! only (no epoll, so no raw floor), on the scenarios that exist there, and `--write` writes
+//! the "Windows under Wine" section of `BENCHMARKS.md` (kept in `bench/windows.md`).
 
 mod alloc;
 mod imp;
 mod report;
 mod scenarios;
+#[cfg(unix)]
 mod svg;
+#[cfg(windows)]
+mod wine;
 
 use std::io;
+#[cfg(unix)]
 use std::process::Command;
 use std::time::Instant;
 
-use imp::{Imp, Ours, Raw, Upstream};
+#[cfg(unix)]
+use imp::Raw;
+use imp::{Imp, Ours, Upstream};
 use scenarios::Sample;
 
 #[global_allocator]
@@ -168,6 +178,7 @@ pub const SCENARIOS: &[Scenario] = &[
         workload: "passes over 10 000 sources",
         every: 1,
     },
+    #[cfg(unix)]
     Scenario {
         id: "poll_1000_ready",
         group: 6,
@@ -177,6 +188,18 @@ pub const SCENARIOS: &[Scenario] = &[
         quick: 50,
         workload: "polls of 1 000 events",
         every: 1,
+    },
+    #[cfg(windows)]
+    Scenario {
+        id: "poll_1000_ready",
+        group: 6,
+        title: "poll + drain, 1 000 ready UDP sockets, capacity 1 024",
+        unit: Unit::PerSec("event"),
+        full: 1,
+        quick: 1,
+        workload: "rounds of 1 000 events",
+        // Ours takes about a minute per round under Wine (see BENCHMARKS.md).
+        every: 3,
     },
     Scenario {
         id: "empty_poll",
@@ -198,6 +221,7 @@ pub const SCENARIOS: &[Scenario] = &[
         workload: "connections accepted",
         every: 2,
     },
+    #[cfg(unix)]
     Scenario {
         id: "scale",
         group: 9,
@@ -210,12 +234,19 @@ pub const SCENARIOS: &[Scenario] = &[
     },
 ];
 
-pub const IMPS: [&str; 3] = [Ours::NAME, Upstream::NAME, Raw::NAME];
+/// The implementations, in the order of `Results::samples`: no raw floor on Windows.
+pub const IMPS: &[&str] = &[
+    Ours::NAME,
+    Upstream::NAME,
+    #[cfg(unix)]
+    Raw::NAME,
+];
 
 fn run_one(imp: &str, id: &str, n: u64) -> io::Result<Sample> {
     match imp {
         "ours" => scenarios::run::<Ours>(id, n),
         "upstream" => scenarios::run::<Upstream>(id, n),
+        #[cfg(unix)]
         "raw" => scenarios::run::<Raw>(id, n),
         _ => Err(io::Error::other(format!("unknown implementation {imp}"))),
     }
@@ -330,38 +361,27 @@ fn main() {
     }
 }
 
-/// Every measured sample of one scenario: `samples[imp][round]`.
+/// Every measured sample of one scenario: `samples[imp][round]`, `imp` indexing [`IMPS`].
 pub struct Results {
     pub scenario: &'static Scenario,
     pub n: u64,
-    pub samples: [Vec<Sample>; 3],
+    pub samples: Vec<Vec<Sample>>,
 }
 
-fn suite(args: &Args) -> io::Result<()> {
-    let rounds = args.rounds.unwrap_or(if args.quick { 3 } else { 31 });
-    let selected: Vec<&'static Scenario> = SCENARIOS
-        .iter()
-        .filter(|s| {
-            args.only
-                .as_ref()
-                .is_none_or(|only| only.iter().any(|o| o == s.id))
-        })
-        .collect();
-    let machine = report::Machine::probe();
+/// Runs the selected scenarios, every implementation interleaved, `rounds` rounds.
+fn measure(args: &Args, rounds: usize, selected: &[&'static Scenario]) -> io::Result<Vec<Results>> {
     let mut results: Vec<Results> = selected
         .iter()
         .map(|&s| Results {
             scenario: s,
             n: if args.quick { s.quick } else { s.full },
-            samples: Default::default(),
+            samples: vec![Vec::new(); IMPS.len()],
         })
         .collect();
-
-    let cpu_before = report::CpuTimes::now();
-    let started = Instant::now();
     eprintln!(
-        "mio-bench: {} scenarios x 3 implementations x {rounds} rounds ({})",
+        "mio-bench: {} scenarios x {} implementations x {rounds} rounds ({})",
         results.len(),
+        IMPS.len(),
         if args.quick { "quick" } else { "full" }
     );
     for round in 0..rounds {
@@ -371,8 +391,8 @@ fn suite(args: &Args) -> io::Result<()> {
             }
             // A B C, B C A, C A B, ...: interleaved, and no implementation always goes first.
             let turn = r.samples[0].len();
-            for k in 0..3 {
-                let i = (turn + k) % 3;
+            for k in 0..IMPS.len() {
+                let i = (turn + k) % IMPS.len();
                 let imp = IMPS[i];
                 let sample = run_one(imp, r.scenario.id, r.n)
                     .map_err(|e| io::Error::other(format!("{}/{imp}: {e}", r.scenario.id)))?;
@@ -388,6 +408,32 @@ fn suite(args: &Args) -> io::Result<()> {
             }
         }
     }
+    Ok(results)
+}
+
+/// The selected scenarios and the number of rounds.
+fn plan(args: &Args) -> (usize, Vec<&'static Scenario>) {
+    // Under Wine a full round takes minutes: 7 rounds there.
+    let full = if cfg!(windows) { 7 } else { 31 };
+    let rounds = args.rounds.unwrap_or(if args.quick { 3 } else { full });
+    let selected: Vec<&'static Scenario> = SCENARIOS
+        .iter()
+        .filter(|s| {
+            args.only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|o| o == s.id))
+        })
+        .collect();
+    (rounds, selected)
+}
+
+#[cfg(unix)]
+fn suite(args: &Args) -> io::Result<()> {
+    let (rounds, selected) = plan(args);
+    let machine = report::Machine::probe();
+    let cpu_before = report::CpuTimes::now();
+    let started = Instant::now();
+    let results = measure(args, rounds, &selected)?;
     let elapsed = started.elapsed();
     let load = report::CpuTimes::now().others_share(&cpu_before);
 
@@ -421,12 +467,37 @@ fn suite(args: &Args) -> io::Result<()> {
     Ok(())
 }
 
+/// Windows: ours against upstream only; the tools (valgrind, strace) do not exist there.
+#[cfg(windows)]
+fn suite(args: &Args) -> io::Result<()> {
+    let (rounds, selected) = plan(args);
+    let loadavg = report::loadavg();
+    let started = Instant::now();
+    let results = measure(args, rounds, &selected)?;
+    let elapsed = started.elapsed();
+    print!("{}", wine::summary(&results));
+    if args.write {
+        let section = wine::render(&wine::Run {
+            quick: args.quick,
+            partial: args.only.is_some(),
+            rounds,
+            elapsed,
+            loadavg_before: loadavg,
+            results: &results,
+        });
+        wine::write(&section)?;
+    }
+    Ok(())
+}
+
 /// The path of this executable, for running it again under valgrind or strace.
+#[cfg(unix)]
 pub fn self_exe() -> io::Result<std::path::PathBuf> {
     std::env::current_exe()
 }
 
 /// Runs `program args...`, returning whether it succeeded and its stdout.
+#[cfg(unix)]
 pub fn command(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
     if !out.status.success() {

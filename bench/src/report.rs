@@ -1,15 +1,25 @@
 //! Statistics, the callgrind and strace runs, and the text of `BENCHMARKS.md`.
+//!
+//! On Windows only the statistics are used (by `wine.rs`): the machine probe, the tools, the
+//! charts and the Linux report are Unix only.
 
+#[cfg(unix)]
 use std::collections::BTreeMap;
+#[cfg(unix)]
 use std::fmt::Write;
+#[cfg(unix)]
 use std::time::Duration;
 
 use crate::scenarios::Sample;
+#[cfg(unix)]
 use crate::svg::{ratio_chart, Row};
-use crate::{command, scenario, self_exe, Results, Scenario, IMPS};
+use crate::Results;
+#[cfg(unix)]
+use crate::{command, scenario, self_exe, Scenario, IMPS};
 
 // --- The machine ------------------------------------------------------------------------------
 
+#[cfg(unix)]
 pub struct Machine {
     pub cpu: String,
     pub cores: usize,
@@ -24,6 +34,7 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
+#[cfg(unix)]
 impl Machine {
     pub fn probe() -> Machine {
         let cpuinfo = read("/proc/cpuinfo");
@@ -59,12 +70,14 @@ pub fn loadavg() -> String {
 
 /// CPU time of the whole machine and of this process, to tell how much of the machine other
 /// processes used while the suite ran.
+#[cfg(unix)]
 pub struct CpuTimes {
     total: u64,
     busy: u64,
     own: u64,
 }
 
+#[cfg(unix)]
 impl CpuTimes {
     pub fn now() -> CpuTimes {
         let stat = read("/proc/stat");
@@ -158,7 +171,7 @@ impl Metric {
     }
 }
 
-fn stat(r: &Results, i: usize, m: Metric) -> Stat {
+pub fn stat(r: &Results, i: usize, m: Metric) -> Stat {
     let unit = r.scenario.unit;
     let values: Vec<f64> = r.samples[i]
         .iter()
@@ -185,7 +198,7 @@ pub struct Ratio {
     pub hi: f64,
 }
 
-fn ratio(r: &Results, a: usize, b: usize, m: Metric) -> Ratio {
+pub fn ratio(r: &Results, a: usize, b: usize, m: Metric) -> Ratio {
     let per_round: Vec<f64> = r.samples[a]
         .iter()
         .zip(&r.samples[b])
@@ -199,15 +212,17 @@ fn ratio(r: &Results, a: usize, b: usize, m: Metric) -> Ratio {
     }
 }
 
-const OURS: usize = 0;
-const UPSTREAM: usize = 1;
+pub const OURS: usize = 0;
+pub const UPSTREAM: usize = 1;
+#[cfg(unix)]
 const RAW: usize = 2;
 
 /// Goals of the issue: ours at most 1.00x upstream and 1.05x raw epoll.
-const GOAL_UPSTREAM: f64 = 1.00;
+pub const GOAL_UPSTREAM: f64 = 1.00;
+#[cfg(unix)]
 const GOAL_RAW: f64 = 1.05;
 
-fn fmt_value(v: f64) -> String {
+pub fn fmt_value(v: f64) -> String {
     if !v.is_finite() {
         "–".into()
     } else if v >= 1e7 {
@@ -223,7 +238,7 @@ fn fmt_value(v: f64) -> String {
     }
 }
 
-fn fmt_ratio(q: &Ratio, goal: f64) -> String {
+pub fn fmt_ratio(q: &Ratio, goal: f64) -> String {
     let r = q.headline;
     let range = format!("<br><sub>{:.2}–{:.2}</sub>", q.lo, q.hi);
     if r > goal {
@@ -234,6 +249,7 @@ fn fmt_ratio(q: &Ratio, goal: f64) -> String {
 }
 
 /// The short table printed at the end of a run.
+#[cfg(unix)]
 pub fn summary(results: &[Results]) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -266,8 +282,10 @@ pub fn summary(results: &[Results]) -> String {
 // --- callgrind and strace ---------------------------------------------------------------------
 
 /// Syscalls per unit of work, by name.
+#[cfg(unix)]
 pub type SyscallCounts = BTreeMap<String, f64>;
 
+#[cfg(unix)]
 #[derive(Default)]
 pub struct Tools {
     /// (scenario, instructions per unit of work for each implementation).
@@ -280,6 +298,7 @@ pub struct Tools {
 }
 
 /// Runs `prefix... self --one id --imp imp --iters n` and returns the `work` it reports.
+#[cfg(unix)]
 fn run_self(prefix: &[&str], id: &str, imp: &str, n: u64) -> Option<f64> {
     let exe = self_exe().ok()?;
     let exe = exe.to_str()?;
@@ -292,6 +311,7 @@ fn run_self(prefix: &[&str], id: &str, imp: &str, n: u64) -> Option<f64> {
         .and_then(|w| w.parse().ok())
 }
 
+#[cfg(unix)]
 fn tmp_file(tag: &str) -> String {
     std::env::temp_dir()
         .join(format!("mio-bench-{}-{tag}.out", std::process::id()))
@@ -301,6 +321,7 @@ fn tmp_file(tag: &str) -> String {
 
 /// Instructions executed by the whole process (user space only: callgrind does not see the
 /// kernel), from the `summary:` (or `totals:`) line, and the work reported.
+#[cfg(unix)]
 fn callgrind_run(id: &str, imp: &str, n: u64) -> Option<(f64, f64)> {
     let file = tmp_file(&format!("cg-{id}-{imp}-{n}"));
     let out = format!("--callgrind-out-file={file}");
@@ -320,6 +341,7 @@ fn callgrind_run(id: &str, imp: &str, n: u64) -> Option<(f64, f64)> {
 }
 
 /// Syscall counts by name (`strace -f -c`: every thread), and the work reported.
+#[cfg(unix)]
 fn strace_run(id: &str, imp: &str, n: u64) -> Option<(BTreeMap<String, f64>, f64)> {
     let file = tmp_file(&format!("st-{id}-{imp}-{n}"));
     let work = run_self(&["strace", "-f", "-c", "-o", &file], id, imp, n);
@@ -350,12 +372,14 @@ fn strace_run(id: &str, imp: &str, n: u64) -> Option<(BTreeMap<String, f64>, f64
     Some((counts, work?))
 }
 
+#[cfg(unix)]
 fn have(tool: &str) -> bool {
     command(tool, &["--version"]).is_some()
 }
 
 /// Differences between a run of `n` and one of `2n`: setup, warm-up and teardown cancel out,
 /// leaving the cost of `n` units of the timed loop.
+#[cfg(unix)]
 pub fn run_tools(quick: bool, selected: &[&'static Scenario]) -> Tools {
     let mut tools = Tools::default();
     let wanted = |id: &str| selected.iter().any(|s| s.id == id);
@@ -435,10 +459,12 @@ pub fn run_tools(quick: bool, selected: &[&'static Scenario]) -> Tools {
 
 // --- Charts -----------------------------------------------------------------------------------
 
+#[cfg(unix)]
 fn label(s: &Scenario) -> String {
     format!("{}. {}", s.group, s.title)
 }
 
+#[cfg(unix)]
 pub fn charts(results: &[Results]) -> Vec<(&'static str, String)> {
     let complete: Vec<&Results> = results
         .iter()
@@ -500,6 +526,7 @@ pub fn charts(results: &[Results]) -> Vec<(&'static str, String)> {
 
 // --- BENCHMARKS.md ----------------------------------------------------------------------------
 
+#[cfg(unix)]
 pub struct Report<'a> {
     pub machine: &'a Machine,
     pub quick: bool,
@@ -511,7 +538,7 @@ pub struct Report<'a> {
     pub partial: bool,
 }
 
-fn extra(r: &Results, i: usize, key: &str) -> f64 {
+pub fn extra(r: &Results, i: usize, key: &str) -> f64 {
     median(
         r.samples[i]
             .iter()
@@ -520,6 +547,7 @@ fn extra(r: &Results, i: usize, key: &str) -> f64 {
     )
 }
 
+#[cfg(unix)]
 fn results_table(w: &mut String, results: &[Results], m: Metric) {
     let _ = writeln!(
         w,
@@ -561,6 +589,7 @@ fn results_table(w: &mut String, results: &[Results], m: Metric) {
     }
 }
 
+#[cfg(unix)]
 fn over_goal(results: &[Results], m: Metric) -> String {
     let over: Vec<String> = results
         .iter()
@@ -585,6 +614,7 @@ fn over_goal(results: &[Results], m: Metric) -> String {
     }
 }
 
+#[cfg(unix)]
 pub fn render(rep: &Report) -> String {
     let m = rep.machine;
     let mut s = String::new();
@@ -913,6 +943,14 @@ pub fn render(rep: &Report) -> String {
         let _ = writeln!(w, "> {note}\n");
     }
 
+    // The Windows section, written by the Windows build (`bench/run --windows --write`), is
+    // kept across Linux runs.
+    if let Ok(windows) =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("windows.md"))
+    {
+        s.push_str(&windows);
+    }
+    let w = &mut s;
     let _ = writeln!(w, "## What the gaps are made of\n");
     let analysis = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("analysis.md"),

@@ -3,7 +3,10 @@
 //! [`Sample`]: seconds, units of work, and the heap allocations made meanwhile (all threads).
 
 use std::io::{self, ErrorKind};
-use std::net::{SocketAddr, TcpListener as StdListener, TcpStream as StdStream};
+#[cfg(unix)]
+use std::net::TcpListener as StdListener;
+use std::net::{SocketAddr, TcpStream as StdStream};
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -11,7 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::alloc;
-use crate::imp::{Imp, Want};
+use crate::imp::{AsRawSource, Imp, Want};
 
 /// What one timed run measured.
 #[derive(Clone, Debug, Default)]
@@ -29,6 +32,7 @@ pub struct Sample {
 }
 
 /// CPU time used so far by the whole process (all threads, user + system), in seconds.
+#[cfg(unix)]
 pub fn cpu_now() -> f64 {
     let mut t = libc::timespec {
         tv_sec: 0,
@@ -40,6 +44,38 @@ pub fn cpu_now() -> f64 {
         return 0.0;
     }
     t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+}
+
+/// CPU time used so far by the whole process (all threads, user + system), in seconds:
+/// `GetProcessTimes`, in 100 ns units but advanced by the scheduler's tick (10 ms under Wine,
+/// which reads it from Linux; 15.6 ms on Windows).
+#[cfg(windows)]
+pub fn cpu_now() -> f64 {
+    use windows_sys::Win32::Foundation::FILETIME;
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessTimes};
+    let zero = FILETIME {
+        dwLowDateTime: 0,
+        dwHighDateTime: 0,
+    };
+    let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
+    // SAFETY: the four FILETIMEs are valid and writable for the call, which only writes them;
+    // the pseudo-handle of the current process needs no closing.
+    let ok = unsafe {
+        GetProcessTimes(
+            GetCurrentProcess(),
+            &mut created,
+            &mut exited,
+            &mut kernel,
+            &mut user,
+        )
+    };
+    if ok == 0 {
+        return 0.0;
+    }
+    let secs = |t: FILETIME| {
+        ((u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime)) as f64 * 1e-7
+    };
+    secs(kernel) + secs(user)
 }
 
 /// Times a stretch of code (wall clock and process CPU time) and counts its allocations.
@@ -113,6 +149,7 @@ fn wait_token<I: Imp>(poll: &mut I::Poll, events: &mut I::Events, token: usize) 
 }
 
 /// A raw fd as `BorrowedFd`, for socket options the trait does not cover.
+#[cfg(unix)]
 fn borrow(fd: &impl AsRawFd) -> BorrowedFd<'_> {
     // SAFETY: `fd` is an open fd owned by the value borrowed for the returned lifetime.
     unsafe { BorrowedFd::borrow_raw(fd.as_raw_fd()) }
@@ -121,11 +158,40 @@ fn borrow(fd: &impl AsRawFd) -> BorrowedFd<'_> {
 /// Closing with `SO_LINGER` 0 resets the connection instead of leaving a TIME_WAIT socket
 /// behind: thousands of connections per round would otherwise pile up. Set on a listener, it
 /// is inherited by the accepted sockets.
-fn linger_zero(fd: &impl AsRawFd) -> io::Result<()> {
+#[cfg(unix)]
+fn linger_zero(fd: &impl AsRawSource) -> io::Result<()> {
     Ok(rustix::net::sockopt::set_socket_linger(
         borrow(fd),
         Some(Duration::ZERO),
     )?)
+}
+
+/// Windows: `setsockopt(SO_LINGER, {1, 0})`, as above.
+#[cfg(windows)]
+fn linger_zero(socket: &impl AsRawSource) -> io::Result<()> {
+    use windows_sys::Win32::Networking::WinSock::{
+        setsockopt, WSAGetLastError, LINGER, SOCKET, SOL_SOCKET, SO_LINGER,
+    };
+    let linger = LINGER {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: `socket` is an open socket owned by the borrowed value; `linger` is a valid
+    // LINGER for the call, which only reads `size_of::<LINGER>()` bytes of it.
+    let rc = unsafe {
+        setsockopt(
+            socket.as_raw_socket() as SOCKET,
+            SOL_SOCKET,
+            SO_LINGER,
+            (&raw const linger).cast::<u8>(),
+            std::mem::size_of::<LINGER>() as i32,
+        )
+    };
+    if rc != 0 {
+        // SAFETY: no preconditions; reads this thread's last Winsock error.
+        return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+    }
+    Ok(())
 }
 
 /// A barrier that gives up: if the other thread failed before reaching it, waiting ends with
@@ -179,6 +245,7 @@ pub fn run<I: Imp>(id: &str, n: u64) -> io::Result<Sample> {
         "poll_1000_ready" => poll_ready::<I>(n),
         "empty_poll" => empty_poll::<I>(n),
         "accept_storm" => accept_storm::<I>(n),
+        #[cfg(unix)]
         "scale" => scale::<I>(n),
         _ => Err(bad(format!("unknown scenario {id}"))),
     }
@@ -649,6 +716,7 @@ pub const READY_SOURCES: usize = 1000;
 /// 1 000 eventfds registered readable; before each of `n` polls (untimed) each gets a write,
 /// so `poll(Some(0))` with capacity 1 024 returns all 1 000. Timed: the `poll` calls and
 /// reading every event's token and readiness. The unit is one event.
+#[cfg(unix)]
 fn poll_ready<I: Imp>(n: u64) -> io::Result<Sample> {
     use rustix::event::{eventfd, EventfdFlags};
     let mut poll = I::new_poll()?;
@@ -691,6 +759,88 @@ fn poll_ready<I: Imp>(n: u64) -> io::Result<Sample> {
         work: (n * READY_SOURCES as u64) as f64,
         allocs: (alloc::snapshot() - heap).allocs,
         extra: Vec::new(),
+    })
+}
+
+/// Windows (no eventfd): 1 000 UDP sockets bound to loopback ports, registered readable; before
+/// each of `n` rounds (after one untimed) a 1-byte datagram is sent to each, then 2 ms pass so that the
+/// (emulated) kernel has completed the sockets' AFD polls. Timed: `poll(Some(10 s))` with
+/// capacity 1 024 until all 1 000 are reported (reading every event's token and readiness),
+/// then draining each socket (`recv_from` until `WouldBlock`), which is where a Windows source
+/// is re-armed: the two crates may re-arm at either step, so both are timed. The unit is one
+/// event (one source reported and drained).
+#[cfg(windows)]
+fn poll_ready<I: Imp>(n: u64) -> io::Result<Sample> {
+    let mut poll = I::new_poll()?;
+    let mut events = I::new_events(1024);
+    let mut sockets = (0..READY_SOURCES)
+        .map(|_| I::udp_bind(localhost()))
+        .collect::<io::Result<Vec<_>>>()?;
+    let addrs = sockets
+        .iter()
+        .map(I::udp_local_addr)
+        .collect::<io::Result<Vec<_>>>()?;
+    for (i, socket) in sockets.iter_mut().enumerate() {
+        I::register_udp(&poll, socket, i)?;
+    }
+    let sender = std::net::UdpSocket::bind(LOCALHOST)?;
+    let mut seen = vec![false; READY_SOURCES];
+    let mut buf = [0u8; 64];
+    let mut timed = Duration::ZERO;
+    let mut cpu = 0.0;
+    let mut polls = 0u64;
+    let mut checksum = 0usize;
+    let heap = alloc::snapshot();
+    // One untimed round only: a round can take seconds under Wine (see BENCHMARKS.md).
+    const WARM: u64 = 1;
+    for round in 0..n + WARM {
+        for addr in &addrs {
+            sender.send_to(b"x", addr)?;
+        }
+        thread::sleep(Duration::from_millis(2));
+        seen.fill(false);
+        let cpu_start = cpu_now();
+        let start = Instant::now();
+        let mut readable = 0;
+        let mut calls = 0;
+        while readable < READY_SOURCES {
+            poll_wait::<I>(&mut poll, &mut events, Some(Duration::from_secs(10)))?;
+            calls += 1;
+            let k = I::for_each(&events, |e| {
+                checksum = checksum.wrapping_add(e.token);
+                if e.readable && !std::mem::replace(&mut seen[e.token], true) {
+                    readable += 1;
+                }
+            });
+            if k == 0 {
+                return Err(bad(format!(
+                    "{readable} of {READY_SOURCES} sources reported in 10 s"
+                )));
+            }
+        }
+        for socket in &sockets {
+            loop {
+                match I::udp_recv_from(socket, &mut buf) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        if round >= WARM {
+            timed += start.elapsed();
+            cpu += cpu_now() - cpu_start;
+            polls += calls;
+        }
+    }
+    std::hint::black_box(checksum);
+    Ok(Sample {
+        secs: timed.as_secs_f64(),
+        cpu,
+        work: (n * READY_SOURCES as u64) as f64,
+        allocs: (alloc::snapshot() - heap).allocs,
+        extra: vec![("polls_per_round", polls as f64 / n as f64)],
     })
 }
 
@@ -807,10 +957,12 @@ fn accept_storm<I: Imp>(n: u64) -> io::Result<Sample> {
 // --- 9. Scale ---------------------------------------------------------------------------------
 
 /// The target of the scale scenario, in connections.
+#[cfg(unix)]
 pub const SCALE_TARGET: usize = 100_000;
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit (an unprivileged process cannot go
 /// further); returns the soft limit in force.
+#[cfg(unix)]
 pub fn raise_nofile() -> u64 {
     use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
     let limit = getrlimit(Resource::Nofile);
@@ -828,6 +980,7 @@ pub fn raise_nofile() -> u64 {
 }
 
 /// `--quick`: the scale scenario makes at most this many connections.
+#[cfg(unix)]
 const SCALE_QUICK: usize = 2_000;
 
 static QUICK: AtomicBool = AtomicBool::new(false);
@@ -838,6 +991,7 @@ pub fn set_quick(quick: bool) {
 
 /// How many connections the scale scenario makes: both ends are in this process and both are
 /// registered, so two fds (and two sources) each, plus a few fds of slack.
+#[cfg(unix)]
 pub fn scale_connections() -> usize {
     let limit = raise_nofile() as usize;
     let target = if QUICK.load(Ordering::Relaxed) {
@@ -850,6 +1004,7 @@ pub fn scale_connections() -> usize {
 
 /// Resident set size: `VmRSS` of `/proc/self/status` (the same figure as the second field of
 /// `/proc/self/statm`, already in kB, so no page size is needed).
+#[cfg(unix)]
 pub fn rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -864,6 +1019,7 @@ pub fn rss_bytes() -> u64 {
 /// readable and idle; then `n` rounds of: 1 byte written to 1% of the registered sources
 /// (untimed), `poll` until all of them are reported (timed), drain (untimed). The unit is one
 /// such round. Also measures the heap and RSS cost of registering.
+#[cfg(unix)]
 fn scale<I: Imp>(n: u64) -> io::Result<Sample> {
     let conns = scale_connections();
     let sources = 2 * conns;
