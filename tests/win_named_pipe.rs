@@ -501,6 +501,28 @@ fn write_after_client_dropped_is_broken_pipe() {
     assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "{err}");
     let err = (&server).write(b"anyone?").unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "{err}");
+    // The OS's own code, as callers compare it (tokio's named-pipe tests check
+    // ERROR_NO_DATA, 232); found by tokio's suite: it used to be wrapped in a custom error.
+    assert!(
+        matches!(err.raw_os_error(), Some(232) | Some(109)),
+        "raw OS error kept: {err:?}"
+    );
+}
+
+/// Found by tokio's suite (`test_named_pipe_access`): a client that connects and leaves at
+/// once, while `connect` is pending. The writable event says the connect completed, and the
+/// next `connect` must answer `Ok` (asking the OS again would answer ERROR_NO_DATA for a
+/// connection that did happen).
+#[test]
+fn connect_ok_after_completion_even_if_the_client_left() {
+    let mut h = Harness::new();
+    let name = pipe_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    h.poll.registry().register(&mut server, SERVER, RW).unwrap();
+    assert!(would_block(server.connect()));
+    drop(open_client(&name));
+    h.wait_writable(SERVER);
+    server.connect().expect("the completed connect is Ok");
 }
 
 #[test]

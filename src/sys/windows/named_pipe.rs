@@ -128,6 +128,10 @@ struct State {
     write: WriteState,
     write_buf: Vec<u8>,
     connecting: bool,
+    /// A pending connect completed with a client: the next `connect` answers `Ok` without
+    /// asking again (the client may even be gone by then, and `ConnectNamedPipe` would answer
+    /// `ERROR_NO_DATA` for a connection that did happen).
+    connect_completed: bool,
     /// A server end with no client: reads and writes would fail with `ERROR_PIPE_LISTENING`.
     listening: bool,
     connect_error: Option<io::Error>,
@@ -191,6 +195,18 @@ fn last_error() -> u32 {
     unsafe { GetLastError() }
 }
 
+/// A failed write as the caller sees it: as the OS said it (`ERROR_NO_DATA`,
+/// `ERROR_BROKEN_PIPE`: std reads both as `BrokenPipe`, and callers such as tokio compare the
+/// raw code), except `ERROR_PIPE_NOT_CONNECTED` (after `disconnect`), which std leaves
+/// uncategorised: `BrokenPipe` around it.
+fn write_error(err: io::Error) -> io::Error {
+    if err.raw_os_error() == Some(ERROR_PIPE_NOT_CONNECTED as i32) {
+        io::Error::new(io::ErrorKind::BrokenPipe, err)
+    } else {
+        err
+    }
+}
+
 /// The other end is gone (or was disconnected): end-of-file for reads, `BrokenPipe` for
 /// writes.
 fn is_broken(code: Option<i32>) -> bool {
@@ -217,6 +233,7 @@ impl Inner {
                 write: WriteState::Idle,
                 write_buf: Vec::new(),
                 connecting: false,
+                connect_completed: false,
                 listening: false,
                 connect_error: None,
                 notify_pending: false,
@@ -480,14 +497,16 @@ impl Inner {
                 st.listening = true;
                 Err(io::ErrorKind::WouldBlock.into())
             }
-            c if is_broken(c) => Err(io::Error::new(io::ErrorKind::BrokenPipe, err)),
-            _ => Err(err),
+            _ => Err(write_error(err)),
         }
     }
 
     /// `ConnectNamedPipe`, overlapped.
     pub(crate) fn connect(self: &Arc<Self>) -> io::Result<()> {
         let mut st = lock(&self.state);
+        if std::mem::take(&mut st.connect_completed) {
+            return Ok(());
+        }
         if st.connecting || st.registered.is_none() || st.closed {
             return Err(io::ErrorKind::WouldBlock.into());
         }
@@ -542,6 +561,7 @@ impl Inner {
         }
         let mut st = lock(&self.state);
         st.listening = true;
+        st.connect_completed = false;
         // What the old client sent and nobody read is lost, and its end of file or errors
         // are not the next client's: that includes the results of a read or write in flight
         // (even one that completed before the disconnect but is not dequeued yet).
@@ -684,7 +704,10 @@ fn connect_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
     let mut st = lock(&inner.state);
     st.connecting = false;
     match status(entry) {
-        Ok(_) => inner.connected(&mut st),
+        Ok(_) => {
+            st.connect_completed = true;
+            inner.connected(&mut st);
+        }
         Err(err) if err.raw_os_error() == Some(ERROR_OPERATION_ABORTED as i32) => {}
         Err(err) => st.connect_error = Some(err),
     }
@@ -739,10 +762,7 @@ fn write_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
     }
     st.write = match status(entry) {
         Ok(_) => WriteState::Idle,
-        Err(err) if is_broken(err.raw_os_error()) => {
-            WriteState::Err(io::Error::new(io::ErrorKind::BrokenPipe, err))
-        }
-        Err(err) => WriteState::Err(err),
+        Err(err) => WriteState::Err(write_error(err)),
     };
     let flags = Inner::readiness(&st) & (afd::POLL_SEND | WRITE_CLOSED);
     inner.emit(&mut st, flags | afd::POLL_SEND, events);

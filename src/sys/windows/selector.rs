@@ -11,10 +11,17 @@
 //!
 //! - registering or re-registering arms every event of the interest;
 //! - a completion reports `events & armed` and disarms exactly what it reported (everything
-//!   after an error), then re-submits for what is still armed: data reported leaves the
-//!   peer's FIN armed, so a close after an exact read is still an event;
-//! - an operation that returns `WouldBlock` re-arms its direction (`do_io`), submitting a new
-//!   request from the calling thread at once, so a `Poll` blocked in another thread sees it.
+//!   after an error): data reported leaves the peer's FIN armed, so a close after an exact
+//!   read is still an event;
+//! - an operation that returns `WouldBlock` re-arms its direction (`do_io`).
+//!
+//! The request for what is still armed is not re-submitted at once: the socket is queued
+//! (`Shared::updates`) and the polling thread submits one request per queued socket, with
+//! everything armed by then, just before it waits again. Handling an event (disarm, read to
+//! `WouldBlock`, re-arm) thus costs one request, never a submit followed by a cancel. A
+//! change made while a thread is blocked in `poll` cannot wait for the queue: it is
+//! submitted (or the request in flight cancelled and re-submitted) from the calling thread
+//! at once, so that `Poll` sees it ([`SockState::schedule`]).
 //!
 //! So after an event nothing is reported for that readiness until an operation proves it
 //! drained, and nothing spins: a request is only in flight for events nobody has been told
@@ -174,6 +181,12 @@ pub(crate) struct Shared {
     in_flight: AtomicUsize,
     /// Set when the last `Poll`/`Registry` handle is gone: nothing new is started.
     closed: AtomicBool,
+    /// Sockets whose request the polling thread brings up to date just before it waits
+    /// (see [`SockState::schedule`]).
+    updates: Mutex<Vec<Arc<SockState>>>,
+    /// A thread is in `select` from the drain of `updates` until `GetQueuedCompletionStatusEx`
+    /// returns: a change made meanwhile cannot wait for the queue and is submitted at once.
+    polling: AtomicBool,
 }
 
 impl fmt::Debug for Shared {
@@ -296,6 +309,8 @@ impl Shared {
     /// and reference the kernel held is released before the port closes.
     fn shutdown(&self) {
         self.closed.store(true, Ordering::SeqCst);
+        // Queued sockets will never be submitted now (and they hold this `Shared`).
+        lock(&self.updates).clear();
         let registrations = std::mem::take(&mut *lock(&self.registrations));
         for r in registrations.entries.into_iter().flatten() {
             r.cancel_all();
@@ -330,6 +345,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug)]
 pub(crate) struct Selector {
     inner: Arc<SelectorInner>,
+    /// Swapped with `Shared::updates` to drain it without holding its lock or allocating.
+    spare: Vec<Arc<SockState>>,
 }
 
 #[derive(Debug)]
@@ -352,15 +369,19 @@ impl Selector {
             registrations: Mutex::new(Slab::default()),
             in_flight: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
+            updates: Mutex::new(Vec::new()),
+            polling: AtomicBool::new(false),
         });
         Ok(Selector {
             inner: Arc::new(SelectorInner { shared }),
+            spare: Vec::new(),
         })
     }
 
     pub(crate) fn try_clone(&self) -> io::Result<Selector> {
         Ok(Selector {
             inner: Arc::clone(&self.inner),
+            spare: Vec::new(),
         })
     }
 
@@ -390,7 +411,18 @@ impl Selector {
         };
         let mut wait = timeout;
         loop {
-            let done = shared.port.get_many(&mut events.entries, wait)?;
+            // Pairs with `SockState::schedule`: either its push is seen by the drain below, or
+            // it sees `polling` and submits itself.
+            shared.polling.store(true, Ordering::SeqCst);
+            std::sync::atomic::fence(Ordering::SeqCst);
+            drain_updates(shared, &mut self.spare, &mut events.events);
+            if !events.events.is_empty() {
+                shared.polling.store(false, Ordering::SeqCst);
+                return Ok(());
+            }
+            let res = shared.port.get_many(&mut events.entries, wait);
+            shared.polling.store(false, Ordering::SeqCst);
+            let done = res?;
             if done.is_empty() {
                 return Ok(());
             }
@@ -440,13 +472,18 @@ impl Selector {
                 pending: 0,
                 cancel_sent: false,
                 deleted: false,
+                queued: false,
                 slot: usize::MAX,
                 trigger,
             }),
+            dead: AtomicBool::new(false),
         });
         let slot = shared.add_registration(Arc::clone(&sock) as Arc<dyn Registration>);
         let mut inner = lock(&sock.inner);
         inner.slot = slot;
+        // Submitted at once, not queued: the registration takes effect now, as epoll's does,
+        // so nothing that happens before the next `poll` can slip by, and a failure is this
+        // call's error.
         if let Err(err) = sock.update(&mut inner) {
             inner.deleted = true;
             drop(inner);
@@ -455,6 +492,38 @@ impl Selector {
         }
         drop(inner);
         Ok(sock)
+    }
+}
+
+/// Submits the requests of the sockets scheduled since the last wait (completions just
+/// reported, re-arms, registrations): one request each, with everything armed by now. A
+/// submission that fails is reported as an error event, not lost.
+fn drain_updates(shared: &Shared, spare: &mut Vec<Arc<SockState>>, events: &mut Vec<Event>) {
+    {
+        let mut updates = lock(&shared.updates);
+        if updates.is_empty() {
+            return;
+        }
+        std::mem::swap(&mut *updates, spare);
+    }
+    for sock in spare.drain(..) {
+        let mut inner = lock(&sock.inner);
+        inner.queued = false;
+        if let Err(_err) = sock.update(&mut inner) {
+            trace!("submitting an AFD poll request failed: {}", _err);
+            inner.armed = 0;
+            if events.len() < events.capacity() {
+                events.push(Event {
+                    flags: afd::POLL_ABORT,
+                    data: inner.token.0,
+                });
+            }
+        }
+    }
+    // Keep the larger buffer where pushes happen, so that neither `Vec` grows in steady state.
+    let mut updates = lock(&shared.updates);
+    if updates.is_empty() && updates.capacity() < spare.capacity() {
+        std::mem::swap(&mut *updates, spare);
     }
 }
 
@@ -492,6 +561,8 @@ pub(crate) struct SockState {
     shared: Arc<Shared>,
     base: HANDLE,
     inner: Mutex<SockInner>,
+    /// `inner.deleted`, readable without the lock (to prune the update queue).
+    dead: AtomicBool,
 }
 
 // SAFETY: `iosb` and `info` are only touched under `inner`'s lock and only while no request is
@@ -527,6 +598,8 @@ struct SockInner {
     cancel_sent: bool,
     /// Deregistered, dropped or closed: no more requests or events.
     deleted: bool,
+    /// In `Shared::updates`.
+    queued: bool,
     slot: usize,
     /// Edge (the armed mask as described above), oneshot (everything disarmed after one
     /// event, re-armed only by `reregister`) or level (never disarmed: the request is
@@ -535,6 +608,31 @@ struct SockInner {
 }
 
 impl SockState {
+    /// Brings the kernel in line with `armed` soon: when no thread is polling, by queueing the
+    /// socket for the polling thread, which submits one request with everything armed by
+    /// then just before it waits (so handling an event, which disarms and then re-arms, costs
+    /// one request, never a submit and a cancel); when a thread is polling, at once.
+    fn schedule(self: &Arc<Self>, inner: &mut SockInner) -> io::Result<()> {
+        let shared = &self.shared;
+        if !shared.polling.load(Ordering::SeqCst) {
+            if !inner.queued {
+                inner.queued = true;
+                let mut updates = lock(&shared.updates);
+                if updates.len() >= 1024 && updates.len().is_power_of_two() {
+                    // Registered and deregistered without a poll in between: prune.
+                    updates.retain(|s| !s.dead.load(Ordering::Relaxed));
+                }
+                updates.push(Arc::clone(self));
+            }
+            std::sync::atomic::fence(Ordering::SeqCst);
+            if !shared.polling.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            // A poller started meanwhile and may have drained the queue already.
+        }
+        self.update(inner)
+    }
+
     /// Brings the kernel in line with `armed`: submits a request when none is in flight and
     /// something is armed; cancels one that misses an armed event (its completion, dequeued by
     /// `poll`, submits the right one).
@@ -615,6 +713,7 @@ impl SockState {
         if events & afd::POLL_LOCAL_CLOSE != 0 {
             // The socket was closed under us: its registration ends silently.
             inner.deleted = true;
+            self.dead.store(true, Ordering::Relaxed);
             let slot = inner.slot;
             drop(inner);
             self.shared.remove_registration(slot);
@@ -638,8 +737,10 @@ impl SockState {
             flags: reported,
             data: inner.token.0,
         });
-        // A failure to re-submit is reported as an error event rather than lost.
-        if let Err(_err) = self.update(&mut inner) {
+        // The next request is submitted by the polling thread before it waits again, merged
+        // with whatever the handling of this event re-arms (no submit-then-cancel). A failure
+        // is reported as an error event rather than lost.
+        if let Err(_err) = self.schedule(&mut inner) {
             trace!("re-submitting an AFD poll request failed: {}", _err);
             inner.armed = 0;
             return Some(Event {
@@ -665,7 +766,7 @@ impl SockState {
         let armed = inner.armed | (inner.interests & direction);
         if armed != inner.armed {
             inner.armed = armed;
-            if let Err(_err) = self.update(&mut inner) {
+            if let Err(_err) = self.schedule(&mut inner) {
                 // The next register/reregister reports it; the operation's own result stands.
                 trace!("re-arming an AFD poll request failed: {}", _err);
             }
@@ -688,6 +789,19 @@ impl SockState {
             return;
         }
         inner.deleted = true;
+        self.dead.store(true, Ordering::Relaxed);
+        if inner.queued {
+            // Registered and deregistered between two polls (the common case last in the
+            // queue): take it out now rather than holding it until the next poll.
+            let mut updates = lock(&self.shared.updates);
+            if updates
+                .last()
+                .is_some_and(|last| std::ptr::eq(&**last, self))
+            {
+                updates.pop();
+                inner.queued = false;
+            }
+        }
         if inner.pending != 0 && !inner.cancel_sent {
             // SAFETY: a request is in flight with this status block, sent through `self.afd`.
             if unsafe { self.afd.cancel(self.iosb.get()) }.is_ok() {
@@ -704,6 +818,7 @@ impl Registration for SockState {
     fn cancel_all(&self) {
         let mut inner = lock(&self.inner);
         inner.deleted = true;
+        self.dead.store(true, Ordering::Relaxed);
         if inner.pending != 0 && !inner.cancel_sent {
             // SAFETY: as in `deregister`.
             let _ = unsafe { self.afd.cancel(self.iosb.get()) };
@@ -877,6 +992,9 @@ pub(crate) mod event {
         event.flags & (afd::POLL_ABORT | afd::POLL_CONNECT_FAIL) != 0
     }
 
+    /// A failed connect (`POLL_CONNECT_FAIL`) is closed both ways, as epoll reports a
+    /// refused connect (`EPOLLHUP`). (Wine also sets that bit for a connected UDP socket's
+    /// ICMP error, which Windows reports through `recv` instead.)
     pub(crate) fn is_read_closed(event: &Event) -> bool {
         event.flags & (afd::POLL_DISCONNECT | afd::POLL_ABORT | afd::POLL_CONNECT_FAIL) != 0
     }
