@@ -15,6 +15,8 @@
 //! the "Windows under Wine" section of `BENCHMARKS.md` (kept in `bench/windows.md`).
 
 mod alloc;
+#[cfg(target_os = "linux")]
+mod exclusive;
 mod imp;
 mod report;
 mod scenarios;
@@ -212,6 +214,16 @@ pub const SCENARIOS: &[Scenario] = &[
         every: 1,
     },
     Scenario {
+        id: "timeout_100us",
+        group: 7,
+        title: "poll(Some(100 µs)) with nothing ready: time actually waited",
+        unit: Unit::Us("call"),
+        full: 2_000,
+        quick: 500,
+        workload: "calls",
+        every: 1,
+    },
+    Scenario {
         id: "accept_storm",
         group: 8,
         title: "Accept storm, 10 000 connections",
@@ -266,6 +278,7 @@ struct Args {
     imp: Option<String>,
     iters: Option<u64>,
     list: bool,
+    exclusive: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -279,6 +292,7 @@ fn parse_args() -> Result<Args, String> {
         imp: None,
         iters: None,
         list: false,
+        exclusive: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -288,6 +302,7 @@ fn parse_args() -> Result<Args, String> {
             "--write" => args.write = true,
             "--no-tools" => args.tools = false,
             "--list" => args.list = true,
+            "--exclusive" => args.exclusive = true,
             "--rounds" => {
                 args.rounds = Some(value("--rounds")?.parse().map_err(|e| format!("{e}"))?)
             }
@@ -298,7 +313,8 @@ fn parse_args() -> Result<Args, String> {
             "-h" | "--help" => {
                 return Err(
                     "usage: mio-bench [--quick] [--write] [--rounds N] [--only ID,ID] \
-                            [--no-tools] | --one ID --imp ours|upstream|raw [--iters N] | --list"
+                            [--no-tools] | --one ID --imp ours|upstream|raw [--iters N] | --list \
+                            | --exclusive"
                         .to_string(),
                 )
             }
@@ -316,6 +332,24 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if args.exclusive {
+        #[cfg(target_os = "linux")]
+        match exclusive::report(4, if args.quick { 50 } else { 200 }) {
+            Ok(table) => {
+                print!("{table}");
+                return;
+            }
+            Err(e) => {
+                eprintln!("exclusive: {e}");
+                std::process::exit(1);
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            eprintln!("exclusive registrations exist on Linux (epoll) only");
+            std::process::exit(2);
+        }
+    }
     if args.list {
         for s in SCENARIOS {
             println!("{:<16} {}. {} [{}]", s.id, s.group, s.title, s.unit.label());
@@ -443,6 +477,13 @@ fn suite(args: &Args) -> io::Result<()> {
         report::Tools::default()
     };
 
+    // The exclusive-accept counts (this crate only), kept in bench/exclusive.md for the report.
+    #[cfg(target_os = "linux")]
+    if args.write && args.only.is_none() {
+        let table = exclusive::report(4, if args.quick { 50 } else { 200 })?;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::write(root.join("exclusive.md"), exclusive::section(&table))?;
+    }
     let text = report::render(&report::Report {
         machine: &machine,
         quick: args.quick,

@@ -943,6 +943,12 @@ pub fn render(rep: &Report) -> String {
         let _ = writeln!(w, "> {note}\n");
     }
 
+    // The exclusive-accept counts (`mio-bench --exclusive`, written with `--write`).
+    if let Ok(exclusive) = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("exclusive.md"),
+    ) {
+        s.push_str(&exclusive);
+    }
     // The Windows section, written by the Windows build (`bench/run --windows --write`), is
     // kept across Linux runs.
     if let Ok(windows) =
