@@ -171,7 +171,10 @@ fn worker(id: usize, registry: Registry, book: Arc<Book>, ops: usize) -> [u64; 7
     let mut new_token = || {
         next += 1;
         // The worker in the high half, a counter in the low one (16 bits on 32-bit targets).
-        assert!(next < 1 << (usize::BITS / 2), "too many tokens for one worker");
+        assert!(
+            next < 1 << (usize::BITS / 2),
+            "too many tokens for one worker"
+        );
         Token(((id + 1) << (usize::BITS / 2)) | next)
     };
     let mut counts = [0u64; 7];
