@@ -91,5 +91,5 @@
 //! | Target | Missing | Why |
 //! |---|---|---|
 //! | Solaris | `impl AsRawFd for Poll`, `impl AsRawFd for Registry`, `impl AsFd for Registry` | upstream uses event ports there, whose port is an fd; this crate uses poll(2), which has none |
-//! | Hermit, WASI (wasm32-wasip1, wasm32-wasip2) | everything that needs `os-poll` or `net`; `mio::hermit::SourceFd`, `mio::wasi::SourceFd` | not Unix, and rustix has no Hermit support and no sockets on WASI: they need their own backend (a poll(2) one over libc/wasi) and the non-fd plumbing in `net` that the Windows port brings. They build without `os-poll` and `net` only. |
+//! | Hermit, WASI (wasm32-wasip1, wasm32-wasip2) | everything that needs `os-poll` or `net`; `mio::hermit::SourceFd`, `mio::wasi::SourceFd` | not Unix, and rustix has no Hermit support and no sockets on WASI: they need their own backend (a poll(2) one over libc/wasi) and the non-fd plumbing in `net` that the Windows port brings. Only the build with neither `os-poll` nor `net` compiles there. |
 //! | Windows | everything that needs `os-poll` (`mio::windows::NamedPipe`, the `*Socket` traits) | being added separately |
