@@ -88,6 +88,18 @@
 //! Not supported yet: Hermit and WASI (wasm32-wasip1, wasm32-wasip2), which are not Unix
 //! (no rustix). On them the crate builds only without `os-poll` and `net`.
 //!
+//! ### Against upstream's API, per target
+//!
+//! Checked item by item against mio 1.2.5 built for the same target (`api-diff --target`):
+//! nothing is missing on macOS (aarch64-apple-darwin), iOS, FreeBSD, NetBSD, illumos, Android
+//! and Haiku, nor on Linux (x86_64, i686, musl), nor on Windows (x86_64-pc-windows-gnu). The other Apple and BSD targets build the same
+//! code as their family. The differences:
+//!
+//! | Target | Missing | Why |
+//! |---|---|---|
+//! | Solaris | `impl AsRawFd for Poll`, `impl AsRawFd for Registry`, `impl AsFd for Registry` | upstream uses event ports there, whose port is an fd; this crate uses poll(2), which has none |
+//! | Hermit, WASI (wasm32-wasip1, wasm32-wasip2) | everything that needs `os-poll` or `net`; `mio::hermit::SourceFd`, `mio::wasi::SourceFd` | not Unix, and rustix has no Hermit support and no sockets on WASI: they need their own backend (a poll(2) one over libc/wasi) and the non-fd plumbing in `net` that the Windows port brings. Only the build with neither `os-poll` nor `net` compiles there. |
+//!
 //! ## 7. Triggers: oneshot, level, exclusive (this crate's extension)
 //!
 //! Upstream mio registers everything edge-triggered. This crate also offers three other

@@ -11,7 +11,7 @@ use std::{fmt, ops};
 /// |---|---|---|
 /// | [`READABLE`](Interest::READABLE) | [`Event::is_readable`], [`Event::is_read_closed`] | all |
 /// | [`WRITABLE`](Interest::WRITABLE) | [`Event::is_writable`], [`Event::is_write_closed`] | all |
-/// | [`PRIORITY`](Interest::PRIORITY) | [`Event::is_priority`] (and readable) | Linux, Android |
+/// | [`PRIORITY`](Interest#associatedconstant.PRIORITY) | [`Event::is_priority`] (and readable) | Linux, Android |
 /// | `AIO` | [`Event::is_aio`] | FreeBSD, DragonFly, Apple's systems |
 /// | `LIO` | [`Event::is_lio`] | FreeBSD |
 ///

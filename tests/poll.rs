@@ -442,7 +442,9 @@ fn signal_interrupts_poll() {
         })
     };
 
-    let pthread = poller.as_pthread_t();
+    // std's `RawPthread` is an integer; libc's `pthread_t` is one on glibc, a pointer on musl.
+    #[allow(clippy::unnecessary_cast)]
+    let pthread = poller.as_pthread_t() as libc::pthread_t;
     let mut report = None;
     for _ in 0..500 {
         // SAFETY: the poller thread is not joined yet (we hold its handle), so its

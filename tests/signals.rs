@@ -92,7 +92,9 @@ fn interrupted_then_works(signal: libc::c_int, restart: bool, timeout: Option<Du
         false
     });
 
-    let thread = poller.as_pthread_t();
+    // An integer in std, a pointer in musl's libc.
+    #[allow(clippy::unnecessary_cast)]
+    let thread = poller.as_pthread_t() as libc::pthread_t;
     let mut phase1 = None;
     for _ in 0..200 {
         // SAFETY: `thread` is a live thread: it is joined only below.
@@ -180,7 +182,9 @@ fn signal_storm_loses_no_readiness() {
         drop(receiver);
         (interrupted, readable)
     });
-    let thread = poller.as_pthread_t();
+    // An integer in std, a pointer in musl's libc.
+    #[allow(clippy::unnecessary_cast)]
+    let thread = poller.as_pthread_t() as libc::pthread_t;
     let mut acknowledged = 0;
     for _ in 0..400 {
         if acknowledged == 20 {

@@ -515,7 +515,9 @@ mod os {
     use super::translate::{self, Change, Filter, Raw};
     use crate::{Interest, Token};
 
-    // The flag and errno values of `translate` are libc's (compile-time check).
+    // The flag and errno values of `translate` are libc's (compile-time check). The flags are
+    // `u_short` in libc but `uint32_t` on NetBSD, hence the casts.
+    #[allow(clippy::unnecessary_cast)]
     const _CHECK_FLAGS: () = {
         assert!(translate::EV_ADD as u32 == libc::EV_ADD as u32);
         assert!(translate::EV_DELETE as u32 == libc::EV_DELETE as u32);
@@ -610,10 +612,16 @@ mod os {
         false
     }
 
+    /// `flags` is a `u_short` everywhere but NetBSD (`uint32_t`); every flag fits in 16 bits.
+    #[allow(clippy::unnecessary_cast)]
+    fn flags_of(kev: &libc::kevent) -> u16 {
+        kev.flags as u16
+    }
+
     fn raw(kev: &libc::kevent) -> Raw {
         Raw {
             filter: filter_of(kev),
-            flags: kev.flags as u16,
+            flags: flags_of(kev),
             fflags: kev.fflags,
         }
     }
@@ -691,7 +699,7 @@ mod os {
 
         /// Submits `changes` (each with `EV_RECEIPT`) and returns the errno of each (0: done).
         fn submit<const N: usize>(&self, changes: [libc::kevent; N]) -> io::Result<[i32; N]> {
-            let mut receipts = changes.clone();
+            let mut receipts = changes;
             // A zero timeout: receipts are returned at once; never waits for readiness.
             let zero = libc::timespec {
                 tv_sec: 0,
@@ -706,7 +714,7 @@ mod os {
                     .iter()
                     .position(|c| c.filter == receipt.filter && c.ident == receipt.ident)
                     .unwrap_or(i);
-                if receipt.flags as u32 & libc::EV_ERROR as u32 != 0 {
+                if flags_of(receipt) & translate::EV_ERROR != 0 {
                     errnos[slot] = receipt.data as i32;
                 }
             }
@@ -780,7 +788,7 @@ mod os {
             }
             let changes = translate::changes(interests);
             let errnos = self.submit_changes(fd, &changes, token)?;
-            translate::apply_result(&changes, errnos).or_else(|(errno, added)| {
+            translate::apply_result(&changes, errnos).map_err(|(errno, added)| {
                 // Take back what this call added, so a failed register leaves nothing.
                 let undo = [0, 1].map(|i| Change {
                     filter: changes[i].filter,
@@ -792,7 +800,7 @@ mod os {
                     },
                 });
                 let _ = self.submit_changes(fd, &undo, token);
-                Err(os_error(errno))
+                os_error(errno)
             })
         }
 
@@ -995,13 +1003,18 @@ mod os {
                     }
                 }
                 let kev = &self.0 .0;
+                // Copies: the struct is packed on Apple's x86_64, so no reference to a field.
+                // `data` is `intptr_t` or `int64_t` depending on the OS.
+                #[allow(clippy::unnecessary_cast)]
+                let (ident, fflags, data, udata) =
+                    (kev.ident, kev.fflags, kev.data as i64, kev.udata as usize);
                 f.debug_struct("kevent")
-                    .field("ident", &(kev.ident as usize))
+                    .field("ident", &ident)
                     .field("filter", &super::filter_of(kev))
-                    .field("flags", &Flags(kev.flags as u16))
-                    .field("fflags", &kev.fflags)
-                    .field("data", &(kev.data as i64))
-                    .field("udata", &(kev.udata as usize))
+                    .field("flags", &Flags(super::flags_of(kev)))
+                    .field("fflags", &fflags)
+                    .field("data", &data)
+                    .field("udata", &udata)
                     .finish()
             }
         }
