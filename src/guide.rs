@@ -196,7 +196,7 @@
 //!
 //! ```
 //! # fn main() -> std::io::Result<()> {
-//! # #[cfg(all(feature = "os-ext", target_os = "linux", not(mio_unsupported_force_poll_poll)))] {
+//! # #[cfg(all(feature = "os-ext", target_os = "linux"))] {
 //! use std::os::fd::AsRawFd;
 //! use mio::unix::SourceFd;
 //! use mio::{Interest, Poll, Token};
@@ -206,8 +206,13 @@
 //! let fd = listener.as_raw_fd();
 //! let polls: Vec<Poll> = (0..4).map(|_| Poll::new()).collect::<Result<_, _>>()?;
 //! for poll in &polls {
-//!     poll.registry()
-//!         .register(&mut SourceFd(&fd), Token(0), Interest::READABLE.exclusive())?;
+//!     let exclusive = Interest::READABLE.exclusive();
+//!     match poll.registry().register(&mut SourceFd(&fd), Token(0), exclusive) {
+//!         Ok(()) => {}
+//!         // Not on the poll(2) fallback (`--cfg mio_unsupported_force_poll_poll`).
+//!         Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {}
+//!         Err(e) => return Err(e),
+//!     }
 //! }
 //! // ... move each `Poll` to its own thread, accept on whichever is woken.
 //! # }
