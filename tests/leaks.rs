@@ -43,25 +43,10 @@ fn fd_count() -> usize {
     util::fd_count()
 }
 
-/// The number of open handles: `GetProcessHandleCount`, or under Wine (where it answers 0)
-/// the process's entries of the system handle table.
+/// The number of open handles (see `util::handle_count`).
 #[cfg(windows)]
 fn fd_count() -> usize {
-    if util::running_under_wine() {
-        return util::fd_count();
-    }
-    use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessHandleCount};
-    let mut count = 0u32;
-    // SAFETY: the current-process pseudo-handle is always valid; `count` is a valid
-    // out-pointer.
-    let ok = unsafe { GetProcessHandleCount(GetCurrentProcess(), &mut count) };
-    assert_ne!(
-        ok,
-        0,
-        "GetProcessHandleCount: {}",
-        io::Error::last_os_error()
-    );
-    count as usize
+    util::handle_count()
 }
 
 /// Windows: dequeues what the port holds, among it the cancelled AFD requests of sockets

@@ -15,6 +15,8 @@
 
 mod util;
 
+use util::handle_count;
+
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
@@ -23,7 +25,7 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream, UdpSocket};
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use util::{run_isolated, running_under_wine};
+use util::run_isolated;
 
 #[derive(Clone, Copy, Debug)]
 struct Seen {
@@ -126,26 +128,6 @@ fn smoke_waker() {
 const DEADLINE: Duration = Duration::from_secs(10);
 /// How long to keep polling to show that an event does not come.
 const QUIET: Duration = Duration::from_millis(300);
-
-/// The handles this process has open: `GetProcessHandleCount` on Windows; under Wine (whose
-/// `GetProcessHandleCount` always answers 0) the count from the system handle table.
-fn handle_count() -> usize {
-    if running_under_wine() {
-        return util::fd_count();
-    }
-    use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessHandleCount};
-    let mut count = 0u32;
-    // SAFETY: the pseudo-handle of the current process is always valid; `count` is a valid
-    // out-pointer.
-    let ok = unsafe { GetProcessHandleCount(GetCurrentProcess(), &mut count) };
-    assert_ne!(
-        ok,
-        0,
-        "GetProcessHandleCount: {}",
-        io::Error::last_os_error()
-    );
-    count as usize
-}
 
 /// A connected pair of non-blocking mio TCP streams over loopback (set up with blocking std
 /// calls, so no polling is needed).

@@ -16,6 +16,8 @@
 
 mod util;
 
+use util::handle_count;
+
 use std::fs::OpenOptions;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::windows::fs::OpenOptionsExt;
@@ -57,26 +59,6 @@ fn open_client(name: &str) -> NamedPipe {
     // SAFETY: the handle is a pipe client end opened with FILE_FLAG_OVERLAPPED, owned (taken
     // from the `File`), and not associated with any completion port.
     unsafe { NamedPipe::from_raw_handle(file.into_raw_handle()) }
-}
-
-/// The handles this process has open: `GetProcessHandleCount` on Windows; under Wine (whose
-/// `GetProcessHandleCount` always answers 0) the count from the system handle table.
-fn handle_count() -> usize {
-    if running_under_wine() {
-        return util::fd_count();
-    }
-    use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessHandleCount};
-    let mut count = 0u32;
-    // SAFETY: the pseudo-handle of the current process is always valid; `count` is a valid
-    // out-pointer.
-    let ok = unsafe { GetProcessHandleCount(GetCurrentProcess(), &mut count) };
-    assert_ne!(
-        ok,
-        0,
-        "GetProcessHandleCount: {}",
-        io::Error::last_os_error()
-    );
-    count as usize
 }
 
 /// A copy of an event's flags.
