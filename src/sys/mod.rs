@@ -33,6 +33,25 @@ pub(crate) use self::windows::*;
 #[cfg(all(feature = "os-poll", not(any(unix, windows))))]
 compile_error!("this mio has no backend for this target");
 
+/// The `{:#?}` details of a backend's event: flag names joined with `|`, or `(empty)`.
+#[cfg(feature = "os-poll")]
+#[allow(dead_code)] // Unused by the poll(2) backend, whose flags print as rustix's `PollFlags`.
+pub(crate) struct FlagNames<I>(pub(crate) I);
+
+#[cfg(feature = "os-poll")]
+impl<I: Iterator<Item = &'static str> + Clone> std::fmt::Debug for FlagNames<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names = self.0.clone();
+        match names.next() {
+            None => f.write_str("(empty)"),
+            Some(first) => {
+                f.write_str(first)?;
+                names.try_for_each(|name| write!(f, "|{name}"))
+            }
+        }
+    }
+}
+
 /// Panics in the shell build (no `os-poll`) with upstream's message; nothing otherwise.
 #[cfg(any(feature = "net", all(windows, feature = "os-poll")))]
 #[cfg_attr(not(feature = "net"), allow(dead_code))]

@@ -373,27 +373,13 @@ pub(crate) mod event {
                 (EventFlags::ONESHOT, "EPOLLONESHOT"),
                 (EventFlags::ET, "EPOLLET"),
             ];
-            struct Flags(EventFlags);
-            impl fmt::Debug for Flags {
-                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    let mut first = true;
-                    for &(flag, name) in NAMES {
-                        if self.0.contains(flag) {
-                            if !first {
-                                f.write_str("|")?;
-                            }
-                            f.write_str(name)?;
-                            first = false;
-                        }
-                    }
-                    if first {
-                        f.write_str("(empty)")?;
-                    }
-                    Ok(())
-                }
-            }
+            let set = flags(self.0);
+            let names = NAMES
+                .iter()
+                .filter(move |&&(flag, _)| set.contains(flag))
+                .map(|&(_, name)| name);
             f.debug_struct("epoll_event")
-                .field("events", &Flags(flags(self.0)))
+                .field("events", &crate::sys::FlagNames(names))
                 .field("u64", &token(self.0).0)
                 .finish()
         }

@@ -276,7 +276,7 @@ pub(crate) mod translate {
     }
 
     /// The names of the set `flags` bits, for `{:#?}`.
-    pub(crate) fn flag_names(flags: u16) -> impl Iterator<Item = &'static str> {
+    pub(crate) fn flag_names(flags: u16) -> impl Iterator<Item = &'static str> + Clone {
         const NAMES: &[(u16, &str)] = &[
             (EV_ADD, "EV_ADD"),
             (EV_DELETE, "EV_DELETE"),
@@ -284,9 +284,8 @@ pub(crate) mod translate {
             (0x0008, "EV_DISABLE"),
             (0x0010, "EV_ONESHOT"),
             (EV_CLEAR, "EV_CLEAR"),
-            (EV_DISPATCH, "EV_DISPATCH"),
             (EV_RECEIPT, "EV_RECEIPT"),
-            (0x0080, "EV_DISPATCH"),
+            (EV_DISPATCH, "EV_DISPATCH"),
             (EV_ERROR, "EV_ERROR"),
             (EV_EOF, "EV_EOF"),
         ];
@@ -989,19 +988,6 @@ mod os {
 
         impl fmt::Debug for Details<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                struct Flags(u16);
-                impl fmt::Debug for Flags {
-                    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        let mut names = super::translate::flag_names(self.0);
-                        match names.next() {
-                            None => f.write_str("(empty)"),
-                            Some(first) => {
-                                f.write_str(first)?;
-                                names.try_for_each(|name| write!(f, "|{name}"))
-                            }
-                        }
-                    }
-                }
                 let kev = &self.0 .0;
                 // Copies: the struct is packed on Apple's x86_64, so no reference to a field.
                 // `data` is `intptr_t` or `int64_t` depending on the OS.
@@ -1011,7 +997,10 @@ mod os {
                 f.debug_struct("kevent")
                     .field("ident", &ident)
                     .field("filter", &super::filter_of(kev))
-                    .field("flags", &Flags(super::flags_of(kev)))
+                    .field(
+                        "flags",
+                        &crate::sys::FlagNames(super::translate::flag_names(super::flags_of(kev))),
+                    )
                     .field("fflags", &fflags)
                     .field("data", &data)
                     .field("udata", &udata)

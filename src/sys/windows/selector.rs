@@ -1023,27 +1023,13 @@ pub(crate) mod event {
                 (afd::POLL_CONNECT_FAIL, "AFD_POLL_CONNECT_FAIL"),
                 (WRITE_CLOSED, "WRITE_CLOSED"),
             ];
-            struct Flags(u32);
-            impl fmt::Debug for Flags {
-                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    let mut first = true;
-                    for &(flag, name) in NAMES {
-                        if self.0 & flag != 0 {
-                            if !first {
-                                f.write_str("|")?;
-                            }
-                            f.write_str(name)?;
-                            first = false;
-                        }
-                    }
-                    if first {
-                        f.write_str("(empty)")?;
-                    }
-                    Ok(())
-                }
-            }
+            let set = self.0.flags;
+            let names = NAMES
+                .iter()
+                .filter(move |&&(flag, _)| set & flag != 0)
+                .map(|&(_, name)| name);
             f.debug_struct("Event")
-                .field("flags", &Flags(self.0.flags))
+                .field("flags", &crate::sys::FlagNames(names))
                 .field("data", &self.0.data)
                 .finish()
         }
