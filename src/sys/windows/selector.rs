@@ -184,6 +184,9 @@ pub(crate) struct Shared {
     /// Sockets whose request the polling thread brings up to date just before it waits
     /// (see [`SockState::schedule`]).
     updates: Mutex<Vec<Arc<SockState>>>,
+    /// Something was pushed to `updates` since the poller last took it: an idle `poll` checks
+    /// this instead of taking the lock.
+    has_updates: AtomicBool,
     /// A thread is in `select` from the drain of `updates` until `GetQueuedCompletionStatusEx`
     /// returns: a change made meanwhile cannot wait for the queue and is submitted at once.
     polling: AtomicBool,
@@ -370,6 +373,7 @@ impl Selector {
             in_flight: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             updates: Mutex::new(Vec::new()),
+            has_updates: AtomicBool::new(false),
             polling: AtomicBool::new(false),
         });
         Ok(Selector {
@@ -499,6 +503,10 @@ impl Selector {
 /// reported, re-arms, registrations): one request each, with everything armed by now. A
 /// submission that fails is reported as an error event, not lost.
 fn drain_updates(shared: &Shared, spare: &mut Vec<Arc<SockState>>, events: &mut Vec<Event>) {
+    // Set by `schedule` before its fence: either seen here, or `schedule` saw `polling`.
+    if !shared.has_updates.swap(false, Ordering::SeqCst) {
+        return;
+    }
     {
         let mut updates = lock(&shared.updates);
         if updates.is_empty() {
@@ -623,6 +631,8 @@ impl SockState {
                     updates.retain(|s| !s.dead.load(Ordering::Relaxed));
                 }
                 updates.push(Arc::clone(self));
+                drop(updates);
+                shared.has_updates.store(true, Ordering::SeqCst);
             }
             std::sync::atomic::fence(Ordering::SeqCst);
             if !shared.polling.load(Ordering::SeqCst) {
