@@ -7,7 +7,7 @@
 use std::fmt;
 use std::io;
 use std::ops::{Deref, DerefMut};
-#[cfg(unix)]
+#[cfg(any(unix, target_os = "hermit", target_os = "wasi"))]
 use std::os::fd::AsRawFd as AsRawHandle;
 #[cfg(windows)]
 use std::os::windows::io::AsRawSocket as AsRawHandle;
@@ -110,16 +110,16 @@ impl<T: AsRawHandle> event::Source for IoSource<T> {
     }
 }
 
-/// The raw fd (Unix) or socket (Windows) the selector registers.
+/// The raw fd (Unix, Hermit, WASI) or socket (Windows) the selector registers.
 #[inline]
 fn raw<T: AsRawHandle>(io: &T) -> RawHandle {
-    #[cfg(unix)]
+    #[cfg(any(unix, target_os = "hermit", target_os = "wasi"))]
     return io.as_raw_fd();
     #[cfg(windows)]
     return io.as_raw_socket();
 }
 
-#[cfg(unix)]
+#[cfg(any(unix, target_os = "hermit", target_os = "wasi"))]
 type RawHandle = std::os::fd::RawFd;
 #[cfg(windows)]
 type RawHandle = std::os::windows::io::RawSocket;

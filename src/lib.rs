@@ -83,6 +83,8 @@ mod poll;
 mod sys;
 mod token;
 mod trigger;
+// No `Waker` on WASI (as upstream): without threads there is nobody to wake a poll.
+#[cfg(not(target_os = "wasi"))]
 mod waker;
 
 pub mod event;
@@ -97,6 +99,36 @@ cfg_net! {
 
 cfg_os_ext! {
     pub mod unix;
+}
+
+// `SourceFd`: the same type in `mio::unix`, `mio::hermit` and `mio::wasi` (not on WASI
+// preview 1, as upstream).
+#[cfg(all(
+    feature = "os-ext",
+    any(
+        unix,
+        target_os = "hermit",
+        all(target_os = "wasi", not(target_env = "p1"))
+    )
+))]
+mod source_fd;
+
+/// Hermit-only extensions: [`SourceFd`](hermit::SourceFd) to register any file descriptor.
+#[cfg(all(target_os = "hermit", feature = "os-ext"))]
+#[cfg_attr(docsrs, doc(cfg(all(target_os = "hermit", feature = "os-ext"))))]
+pub mod hermit {
+    pub use crate::source_fd::SourceFd;
+}
+
+/// WASI-only extensions: [`SourceFd`](wasi::SourceFd) to register any file descriptor (not on
+/// WASI preview 1).
+#[cfg(all(target_os = "wasi", not(target_env = "p1"), feature = "os-ext"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(all(target_os = "wasi", not(target_env = "p1"), feature = "os-ext")))
+)]
+pub mod wasi {
+    pub use crate::source_fd::SourceFd;
 }
 
 #[cfg(all(windows, feature = "os-ext"))]
@@ -117,4 +149,5 @@ pub use interest::Interest;
 pub use poll::{Poll, Registry};
 pub use token::Token;
 pub use trigger::Trigger;
+#[cfg(not(target_os = "wasi"))]
 pub use waker::Waker;

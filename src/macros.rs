@@ -59,7 +59,7 @@ macro_rules! trace {
 }
 
 /// The handle plumbing shared by every `IoSource`-backed type (`$t { inner: IoSource<$std> }`):
-/// `event::Source`, and on Unix `AsRawFd`, `AsFd`, `IntoRawFd`, `FromRawFd`, `From<OwnedFd>`
+/// `event::Source`, and on Unix, Hermit and WASI `AsRawFd`, `AsFd`, `IntoRawFd`, `FromRawFd`, `From<OwnedFd>`
 /// and `From<$t> for OwnedFd` (on Windows the `*Socket` equivalents). Conversions *into* the
 /// type never change the descriptor's flags: the caller is responsible for non-blocking mode.
 #[allow(unused_macros)]
@@ -92,12 +92,12 @@ macro_rules! impl_io_source_traits {
         impl_io_source_traits!(@os $t, $std);
     };
     (@os $t:ty, $std:ty) => {
-        #[cfg(unix)]
-        impl_io_source_traits!(@unix $t, $std);
+        #[cfg(any(unix, target_os = "hermit", target_os = "wasi"))]
+        impl_io_source_traits!(@fd $t, $std);
         #[cfg(windows)]
         impl_io_source_traits!(@windows $t, $std);
     };
-    (@unix $t:ty, $std:ty) => {
+    (@fd $t:ty, $std:ty) => {
         impl ::std::os::fd::AsRawFd for $t {
             fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
                 ::std::os::fd::AsRawFd::as_raw_fd(&*self.inner)

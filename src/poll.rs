@@ -4,7 +4,7 @@ cfg_selector_fd! {
     use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 }
 #[cfg(debug_assertions)]
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 #[cfg(debug_assertions)]
 use std::sync::Arc;
 use std::time::Duration;
@@ -392,7 +392,9 @@ impl Registry {
         })
     }
 
-    /// The selector, for sources to register their fds with.
+    /// The selector, for sources (and the `Waker`) to register with.
+    // On WASI, with no `Waker`, only the sources use it; a build may have none.
+    #[cfg_attr(target_os = "wasi", allow(dead_code))]
     pub(crate) fn selector(&self) -> &sys::Selector {
         &self.selector
     }
@@ -408,10 +410,12 @@ impl Registry {
     }
 
     /// Debug builds: marks that a `Waker` exists for this `Poll`, panicking if one already did.
-    #[cfg(debug_assertions)]
+    #[cfg(all(debug_assertions, not(target_os = "wasi")))]
     pub(crate) fn register_waker(&self) {
         assert!(
-            !self.has_waker.swap(true, Ordering::AcqRel),
+            !self
+                .has_waker
+                .swap(true, std::sync::atomic::Ordering::AcqRel),
             "Only a single `Waker` can be active per `Poll` instance"
         );
     }
@@ -446,5 +450,5 @@ cfg_selector_fd! {
 fn next_selector_id() -> usize {
     use std::sync::atomic::AtomicUsize;
     static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
-    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+    NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }

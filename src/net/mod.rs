@@ -51,7 +51,10 @@ macro_rules! impl_std_conversions {
 mod tcp;
 pub use self::tcp::{TcpListener, TcpStream};
 
+// Not on WASI preview 1, which has no UDP.
+#[cfg(not(all(target_os = "wasi", target_env = "p1")))]
 mod udp;
+#[cfg(not(all(target_os = "wasi", target_env = "p1")))]
 pub use self::udp::UdpSocket;
 
 #[cfg(unix)]

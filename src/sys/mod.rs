@@ -4,9 +4,12 @@
 //! |---|---|---|
 //! | [`unix`] | every Unix | the selectors (epoll, kqueue, poll(2)), wake-up fds, sockets, pipes |
 //! | [`windows`] | Windows | the completion port, AFD poll requests, Winsock, named pipes |
+//! | `hermit_wasi` | Hermit, WASI | libc's calls for the poll(2) selector, sockets, the eventfd waker (Hermit) |
+//! | `poll.rs` (this folder) | the Unix fallback, Hermit, WASI | the poll(2) selector, over the family's `pollsys` |
 //! | [`shell`] | any target without `os-poll` | the types only; operations panic |
 //!
-//! The backend is chosen here and in [`unix`]'s own table, in one place each.
+//! The backend is chosen here (the poll(2) selector's `cfg` is `cfg_poll_selector!`) and in
+//! [`unix`]'s own table, in one place each.
 //!
 //! Each selector file exposes the same small shape: `Selector` (`new`, `try_clone`, `select`,
 //! `register`, `reregister`, `deregister`), `Event` with the `event` accessor module, `Events`,
@@ -30,8 +33,48 @@ pub(crate) mod windows;
 #[allow(unused_imports)]
 pub(crate) use self::windows::*;
 
-#[cfg(all(feature = "os-poll", not(any(unix, windows))))]
+#[cfg(any(target_os = "hermit", target_os = "wasi"))]
+pub(crate) mod hermit_wasi;
+#[cfg(any(target_os = "hermit", target_os = "wasi"))]
+#[allow(unused_imports)]
+pub(crate) use self::hermit_wasi::*;
+
+#[cfg(all(
+    feature = "os-poll",
+    not(any(unix, windows, target_os = "hermit", target_os = "wasi"))
+))]
 compile_error!("this mio has no backend for this target");
+
+/// The poll(2) selector's items, under the one `cfg` that selects it: the Unix fallback
+/// (forced, or a Unix with neither epoll nor kqueue), and the backend of Hermit and WASI.
+macro_rules! cfg_poll_selector {
+    ($($item:item)*) => { $(
+        #[cfg(all(
+            feature = "os-poll",
+            any(
+                all(
+                    unix,
+                    any(mio_unsupported_force_poll_poll, not(any(mio_epoll_os, mio_kqueue_os)))
+                ),
+                target_os = "hermit",
+                target_os = "wasi"
+            )
+        ))]
+        $item
+    )* };
+}
+
+// Its OS calls come from the family's `pollsys`.
+cfg_poll_selector! {
+    mod poll;
+    pub(crate) use self::poll::{event, Event, Events, Selector};
+    // WASI has no `Waker` (as upstream): no threads to wake a poll from.
+    #[cfg(not(target_os = "wasi"))]
+    pub(crate) use self::poll::Waker;
+    // As `cfg_io_source!`: where some type wraps an `IoSource`.
+    #[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
+    pub(crate) use self::poll::IoSourceState;
+}
 
 /// The `{:#?}` details of a backend's event: flag names joined with `|`, or `(empty)`.
 #[cfg(feature = "os-poll")]
@@ -54,7 +97,11 @@ impl<I: Iterator<Item = &'static str> + Clone> std::fmt::Debug for FlagNames<I> 
 
 /// Panics in the shell build (no `os-poll`) with upstream's message; nothing otherwise.
 #[cfg(any(feature = "net", all(windows, feature = "os-poll")))]
-#[cfg_attr(not(feature = "net"), allow(dead_code))]
+// WASI preview 1 creates no socket (no bind, connect or UDP).
+#[cfg_attr(
+    any(not(feature = "net"), all(target_os = "wasi", target_env = "p1")),
+    allow(dead_code)
+)]
 #[inline(always)]
 pub(crate) fn os_required() {
     #[cfg(not(feature = "os-poll"))]

@@ -53,6 +53,8 @@ impl TcpListener {
     /// - [`AddrInUse`](io::ErrorKind::AddrInUse): another socket listens on `addr`.
     /// - [`AddrNotAvailable`](io::ErrorKind::AddrNotAvailable): `addr` is not local.
     /// - [`PermissionDenied`](io::ErrorKind::PermissionDenied): a privileged port.
+    // Not on WASI preview 1, which has no bind(2): its host hands listeners over, bound.
+    #[cfg(not(all(target_os = "wasi", target_env = "p1")))]
     pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
         sys::net::tcp_listener(addr).map(TcpListener::from)
     }

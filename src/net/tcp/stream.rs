@@ -57,6 +57,8 @@ impl TcpStream {
     ///
     /// Errors known at once: `NetworkUnreachable`, `AddrNotAvailable` (no local port left),
     /// `WouldBlock` (rare: no routing-cache entry). Refusals arrive later, as above.
+    // Not on WASI preview 1, which has no connect(2).
+    #[cfg(not(all(target_os = "wasi", target_env = "p1")))]
     pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
         sys::net::tcp_connect(addr).map(TcpStream::from)
     }

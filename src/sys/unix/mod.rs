@@ -5,7 +5,7 @@
 //! | no `os-poll` | `sys::shell`: types only, operations panic | shell |
 //! | Linux, Android, illumos (`mio_epoll_os`) | [`epoll`] | eventfd ([`waker_eventfd`]; a pipe on illumos) registered with epoll |
 //! | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly (`mio_kqueue_os`) | [`kqueue`] | `EVFILT_USER` |
-//! | `--cfg mio_unsupported_force_poll_poll`, or another Unix | `poll` (poll(2)) | folded into the selector |
+//! | `--cfg mio_unsupported_force_poll_poll`, or another Unix | `sys::poll` (poll(2)), its calls in [`pollsys`] | folded into the selector |
 //! | `--cfg mio_unsupported_force_waker_pipe` | unchanged | a self-pipe ([`waker_pipe`]) |
 //!
 //! The OS families (`mio_*_os`, `mio_apple`) are set by build.rs; this file is the one place
@@ -92,12 +92,10 @@ cfg_backend! { stateless:
     mod stateless;
 }
 
-// poll(2) everywhere else, or when forced.
+// poll(2) everywhere else, or when forced: the selector is `sys::poll` (shared with Hermit and
+// WASI), making its calls through `pollsys`.
 cfg_backend! { poll:
-    mod poll;
-    pub(crate) use self::poll::{event, Event, Events, Selector, Waker};
-    #[cfg(any(feature = "net", feature = "os-ext"))]
-    pub(crate) use self::poll::IoSourceState;
+    pub(crate) mod pollsys;
 }
 
 // The wake-up fd: eventfd where there is one, a self-pipe when forced or elsewhere.

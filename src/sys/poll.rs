@@ -42,20 +42,27 @@
 //!   registered through `SourceFd` reports `POLLNVAL`: it is delivered once as an error event
 //!   (error, read-closed, write-closed) and its entry removed, never a silent spin.
 
-// With `os-poll` alone nothing can be registered (no source type exists), so the registration
-// half of this file is unused in that build.
-#![cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
+// With `os-poll` alone nothing can be registered (no source type exists; with `os-ext` too on
+// WASI preview 1, which has no `SourceFd`), so the registration half of this file is unused in
+// those builds.
+#![cfg_attr(
+    not(any(
+        feature = "net",
+        all(feature = "os-ext", not(all(target_os = "wasi", target_env = "p1")))
+    )),
+    allow(dead_code)
+)]
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+#[cfg(not(target_os = "wasi"))]
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use rustix::event::{PollFd, PollFlags};
-use rustix::io::Errno;
-
+use super::pollsys::{self, fin_by_peek, peek_fin, poll_fd, rdhup, Errno, PollFd, PollFlags};
 use super::WakerFd;
 use crate::{Interest, Token, Trigger};
 
@@ -110,51 +117,6 @@ fn poll_flags(armed: u8) -> PollFlags {
         flags |= PollFlags::PRI;
     }
     flags
-}
-
-#[cfg(all(
-    any(target_os = "linux", target_os = "android"),
-    not(mio_unsupported_test_poll_no_rdhup)
-))]
-fn rdhup() -> PollFlags {
-    PollFlags::RDHUP
-}
-
-#[cfg(not(all(
-    any(target_os = "linux", target_os = "android"),
-    not(mio_unsupported_test_poll_no_rdhup)
-)))]
-fn rdhup() -> PollFlags {
-    PollFlags::empty()
-}
-
-/// Whether a peer's FIN must be found by peeking (no `POLLRDHUP`; see the module docs).
-fn fin_by_peek() -> bool {
-    rdhup().is_empty()
-}
-
-/// A one-byte `recv(MSG_PEEK)` on a stream socket that poll(2) reported readable, with no
-/// error pending (recv(2) would report, and so clear, it): `Ok(0)` is the peer's FIN (recv(2): "the return value will be 0 when the peer has performed an
-/// orderly shutdown"). Data, `EAGAIN` (someone read it first) or any error: not a FIN.
-fn peek_fin(fd: RawFd) -> bool {
-    let mut byte = [0u8; 1];
-    // SAFETY: `fd` is a registered fd (not -1), borrowed for one recv(2); if it was closed and
-    // its number reused meanwhile, the peek reads nothing (MSG_PEEK) and the report is dropped
-    // by the generation check anyway.
-    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-    matches!(
-        rustix::net::recv(fd, &mut byte, rustix::net::RecvFlags::PEEK),
-        Ok((0, _))
-    )
-}
-
-/// Whether `fd` is a stream socket, the only kind whose FIN is peeked for (a datagram socket's
-/// empty datagram also reads as 0 bytes).
-fn is_stream_socket(fd: BorrowedFd<'_>) -> bool {
-    matches!(
-        rustix::net::sockopt::socket_type(fd),
-        Ok(rustix::net::SocketType::STREAM)
-    )
 }
 
 /// The armed bits a report uses up.
@@ -304,7 +266,7 @@ impl Shared {
 
     fn register(&self, fd: RawFd, token: Token, interests: Interest, raw: bool) -> io::Result<u64> {
         let trigger = trigger(interests)?;
-        let stream = check_pollable(fd)?;
+        let stream = pollsys::check_pollable(fd)?;
         let peek_fin = stream && fin_by_peek();
         let generation = {
             let mut table = self.lock();
@@ -372,6 +334,8 @@ impl Shared {
 
     /// Arms `bits` of the interests of registration (`fd`, `generation`) again, after
     /// `WouldBlock`.
+    // For the I/O types only: `SourceFd` alone (os-ext on Hermit or WASI) never re-arms.
+    #[cfg_attr(not(any(feature = "net", all(unix, feature = "os-ext"))), allow(dead_code))]
     fn rearm(&self, fd: RawFd, generation: u64, bits: u8) -> io::Result<()> {
         let changed = {
             let mut table = self.lock();
@@ -393,30 +357,17 @@ impl Shared {
     }
 }
 
-/// What epoll would refuse, refused the same way: a closed fd (`EBADF`), and regular files and
-/// directories (`EPERM`: they are always "ready", so waiting on them is a bug). Answers
-/// whether the fd is a stream socket, when that matters (`fin_by_peek`).
-fn check_pollable(fd: RawFd) -> io::Result<bool> {
-    if fd < 0 {
-        return Err(os_error(Errno::BADF));
-    }
-    // SAFETY: `fd` is not -1, and the borrow lasts for this function's `fstat` and
-    // `getsockopt` calls; a number that is not an open fd makes them fail with `EBADF` and
-    // nothing else.
-    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-    let stat = rustix::fs::fstat(fd)?;
-    match rustix::fs::FileType::from_raw_mode(stat.st_mode) {
-        rustix::fs::FileType::RegularFile | rustix::fs::FileType::Directory => {
-            Err(os_error(Errno::PERM))
-        }
-        rustix::fs::FileType::Socket if fin_by_peek() => Ok(is_stream_socket(fd)),
-        _ => Ok(false),
-    }
-}
+/// The internal slots at the head of every snapshot: the notifier's. WASI has none: it has no
+/// `Waker`, and without threads nothing can change a registration while a poll is blocked
+/// (on `wasm32-wasip1-threads` such a change takes effect when that poll returns).
+#[cfg(not(target_os = "wasi"))]
+const INTERNAL: usize = 1;
+#[cfg(target_os = "wasi")]
+const INTERNAL: usize = 0;
 
 /// The poller's copy of the table: what poll(2) is given.
 struct Snapshot {
-    /// Slot 0 is the notifier; the others are armed registrations.
+    /// The first `INTERNAL` slots are the notifier's; the others are armed registrations.
     fds: Vec<PollFd<'static>>,
     /// (fd, generation) of each slot; slot 0's is unused.
     keys: Vec<(RawFd, u64)>,
@@ -424,16 +375,6 @@ struct Snapshot {
     /// of each `select` to learn whether they were drained.
     samples: Vec<PollFd<'static>>,
     sample_keys: Vec<(RawFd, u64)>,
-}
-
-/// Borrows an fd number for a `pollfd` slot.
-fn poll_fd(fd: RawFd, flags: PollFlags) -> PollFd<'static> {
-    // SAFETY: the number comes from the table (or the notifier, which lives as long as the
-    // selector) and is never -1. poll(2) only looks the number up: if the source is closed
-    // while a poll runs, the kernel reports `POLLNVAL` or watches whatever reuses the number,
-    // and `select` drops every report whose (fd, generation) is no longer registered. Nothing
-    // reads or writes through the fd.
-    PollFd::from_borrowed_fd(unsafe { BorrowedFd::borrow_raw(fd) }, flags)
 }
 
 /// A poll(2) selector.
@@ -494,15 +435,18 @@ impl Selector {
 
     /// Copies the armed registrations into the snapshot, reusing its allocation.
     fn refresh(&mut self) {
-        let notifier = self.shared.notifier.as_fd().as_raw_fd();
         let table = self.shared.lock();
         let snapshot = &mut self.snapshot;
         snapshot.fds.clear();
         snapshot.keys.clear();
         snapshot.samples.clear();
         snapshot.sample_keys.clear();
-        snapshot.fds.push(poll_fd(notifier, PollFlags::IN));
-        snapshot.keys.push((notifier, 0));
+        #[cfg(not(target_os = "wasi"))]
+        {
+            let notifier = self.shared.notifier.as_fd().as_raw_fd();
+            snapshot.fds.push(poll_fd(notifier, PollFlags::IN));
+            snapshot.keys.push((notifier, 0));
+        }
         for &fd in &table.registered {
             let entry = &table.entries[fd as usize];
             // A fired oneshot is silent, even for hang-ups, until re-registered.
@@ -567,10 +511,7 @@ impl Selector {
                     }
                 }
             }
-            // ppoll(2) on Linux: the wait is as precise as asked (rustix rounds up to whole
-            // milliseconds where it has to use poll(2)).
-            let ts = super::timeout_timespec_precise(wait);
-            let res = rustix::event::poll(&mut self.snapshot.fds, ts.as_ref());
+            let res = pollsys::poll(&mut self.snapshot.fds, wait);
             self.shared.polling.store(false, Ordering::SeqCst);
             match res {
                 Ok(0) if capped => {}
@@ -603,11 +544,7 @@ impl Selector {
     ///
     /// Returns the earliest re-report still to come, if any. The caller rebuilds the snapshot.
     fn sample(&mut self) -> io::Result<Option<Instant>> {
-        let zero = rustix::event::Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        match rustix::event::poll(&mut self.snapshot.samples, Some(&zero)) {
+        match pollsys::poll(&mut self.snapshot.samples, Some(Duration::ZERO)) {
             Ok(_) | Err(Errno::AGAIN) => {}
             Err(err) => return Err(err.into()),
         }
@@ -671,7 +608,10 @@ impl Selector {
     /// Turns the `revents` of the last poll into events, disarming what they report.
     fn collect(&mut self, events: &mut Events) -> io::Result<()> {
         let shared = &*self.shared;
-        if !self.snapshot.fds[0].revents().is_empty() {
+        if self.snapshot.fds[..INTERNAL]
+            .iter()
+            .any(|fd| !fd.revents().is_empty())
+        {
             // Drain first, then take the pending flag: a `wake` in between leaves the
             // notifier readable for the next poll, so it is never lost.
             shared.notifier.reset()?;
@@ -685,7 +625,7 @@ impl Selector {
                 fin: false,
             });
         }
-        let ready = self.snapshot.fds[1..]
+        let ready = self.snapshot.fds[INTERNAL..]
             .iter()
             .any(|fd| !fd.revents().is_empty());
         if !ready {
@@ -694,7 +634,9 @@ impl Selector {
         let mut table = shared.lock();
         let mut changed = false;
         let mut now = None;
-        for (slot, &(fd, generation)) in self.snapshot.fds[1..].iter().zip(&self.snapshot.keys[1..])
+        for (slot, &(fd, generation)) in self.snapshot.fds[INTERNAL..]
+            .iter()
+            .zip(&self.snapshot.keys[INTERNAL..])
         {
             let revents = slot.revents();
             if revents.is_empty() {
@@ -760,13 +702,20 @@ impl Selector {
         Ok(())
     }
 
-    // `SourceFd` (os-ext) registers through these; the I/O types go to `Shared` directly.
-    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
+    // `SourceFd` (os-ext; not on WASI preview 1) registers through these; the I/O types go to
+    // `Shared` directly.
+    #[cfg_attr(
+        any(not(feature = "os-ext"), all(target_os = "wasi", target_env = "p1")),
+        allow(dead_code)
+    )]
     pub(crate) fn register(&self, fd: RawFd, token: Token, interests: Interest) -> io::Result<()> {
         self.shared.register(fd, token, interests, true).map(|_| ())
     }
 
-    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
+    #[cfg_attr(
+        any(not(feature = "os-ext"), all(target_os = "wasi", target_env = "p1")),
+        allow(dead_code)
+    )]
     pub(crate) fn reregister(
         &self,
         fd: RawFd,
@@ -777,7 +726,10 @@ impl Selector {
         self.shared.reregister(fd, token, interests)
     }
 
-    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
+    #[cfg_attr(
+        any(not(feature = "os-ext"), all(target_os = "wasi", target_env = "p1")),
+        allow(dead_code)
+    )]
     pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
         self.check_open(fd)?;
         self.shared.deregister(fd, None)
@@ -786,13 +738,12 @@ impl Selector {
     /// A raw fd (`SourceFd`) may have been closed behind our back; epoll answers `EBADF` then,
     /// and callers (tokio) rely on that error, so answer the same, forgetting the dead entry.
     /// One `fcntl(F_GETFD)`; the crate's own types own their fd and skip this.
-    #[cfg_attr(not(feature = "os-ext"), allow(dead_code))]
+    #[cfg_attr(
+        any(not(feature = "os-ext"), all(target_os = "wasi", target_env = "p1")),
+        allow(dead_code)
+    )]
     fn check_open(&self, fd: RawFd) -> io::Result<()> {
-        let open = fd >= 0
-            // SAFETY: `fd` is not -1 and the borrow lasts for one `fcntl` query; a number that
-            // is not an open fd only makes it fail with `EBADF`.
-            && rustix::io::fcntl_getfd(unsafe { BorrowedFd::borrow_raw(fd) }).is_ok();
-        if open {
+        if pollsys::is_open(fd) {
             return Ok(());
         }
         let _ = self.shared.deregister(fd, None);
@@ -800,17 +751,20 @@ impl Selector {
     }
 }
 
-/// The `Waker`, folded into the selector: no fd of its own.
+/// The `Waker`, folded into the selector: no fd of its own. None on WASI.
+#[cfg(not(target_os = "wasi"))]
 pub(crate) struct Waker {
     shared: Arc<Shared>,
 }
 
+#[cfg(not(target_os = "wasi"))]
 impl fmt::Debug for Waker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Waker").finish_non_exhaustive()
     }
 }
 
+#[cfg(not(target_os = "wasi"))]
 impl Waker {
     pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
         let shared = Arc::clone(&selector.shared);
@@ -828,6 +782,7 @@ impl Waker {
     }
 }
 
+#[cfg(not(target_os = "wasi"))]
 impl Drop for Waker {
     fn drop(&mut self) {
         // Events are only delivered while the Waker lives, as with an eventfd that is closed.
@@ -837,26 +792,26 @@ impl Drop for Waker {
 
 /// Per-source state: the registration this source made, to re-arm it after `WouldBlock` and
 /// to remove it when the source is dropped.
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
 pub(crate) struct IoSourceState {
     registration: Option<Registration>,
 }
 
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
 struct Registration {
     shared: Arc<Shared>,
     fd: RawFd,
     generation: u64,
 }
 
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
 impl fmt::Debug for IoSourceState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IoSourceState").finish_non_exhaustive()
     }
 }
 
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
 impl IoSourceState {
     pub(crate) fn new() -> IoSourceState {
         IoSourceState { registration: None }
@@ -931,7 +886,7 @@ impl IoSourceState {
     }
 }
 
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
 impl Drop for IoSourceState {
     fn drop(&mut self) {
         if let Some(reg) = self.registration.take() {
@@ -946,9 +901,7 @@ impl Drop for IoSourceState {
 pub(crate) mod event {
     use std::fmt;
 
-    use rustix::event::PollFlags;
-
-    use super::{rdhup, Event};
+    use super::{rdhup, Event, PollFlags};
     use crate::Token;
 
     #[inline]
