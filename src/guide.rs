@@ -56,6 +56,9 @@
 //! | NetBSD, OpenBSD | kqueue | `EVFILT_USER` | no `PRIORITY` |
 //! | Solaris | poll(2) | folded into the selector | no `PRIORITY`; no `AsRawFd for Poll`, no `AsFd`/`AsRawFd for Registry` (upstream has them there: it uses event ports) |
 //! | Haiku, and any other Unix | poll(2) | folded into the selector | no `PRIORITY`, no `AsRawFd for Poll` nor `AsFd`/`AsRawFd for Registry` (as upstream) |
+//! | Hermit | poll(2) | folded into the selector (an eventfd interrupts the poll) | no `PRIORITY`, no `mio::unix` but `mio::hermit::SourceFd`; no Unix-domain sockets (as upstream) |
+//! | WASI preview 2 (`wasm32-wasip2`) | poll(2) (wasi-libc) | none | no `Waker` (as upstream); `mio::wasi::SourceFd`; a peer's FIN is reported readable, not read-closed (no `POLLRDHUP`) |
+//! | WASI preview 1 (`wasm32-wasip1`) | poll(2) (wasi-libc) | none | as preview 2, and (as upstream) no `UdpSocket`, `TcpListener::bind`, `TcpStream::connect` or `SourceFd`: the host hands sockets over, already bound or connected |
 //!
 //! On every kqueue system:
 //! - a source ready to read and write is reported as two events, one per direction (kqueue
@@ -85,8 +88,13 @@
 //! AFD driver's poll requests (edge-triggered as on Linux), overlapped I/O for
 //! `mio::windows::NamedPipe`; see the `mio::net` docs for what differs there.
 //!
-//! Not supported yet: Hermit and WASI (wasm32-wasip1, wasm32-wasip2), which are not Unix
-//! (no rustix). On them the crate builds only without `os-poll` and `net`.
+//! Hermit and WASI are not Unix, and rustix supports neither (no Hermit at all, no sockets on
+//! WASI), so their calls go through libc. They share the poll(2) selector with the Unix
+//! fallback; their sockets are std's, made non-blocking, with a non-blocking `connect`. On
+//! WASI a registration changed by another thread (only `wasm32-wasip1-threads` has threads)
+//! takes effect when the poll that is blocked returns: there is nothing to interrupt it with.
+//! Both are checked by compiling (every feature set) and against upstream's API; neither can
+//! be run here.
 //!
 //! ### Against upstream's API, per target
 //!
@@ -98,7 +106,6 @@
 //! | Target | Missing | Why |
 //! |---|---|---|
 //! | Solaris | `impl AsRawFd for Poll`, `impl AsRawFd for Registry`, `impl AsFd for Registry` | upstream uses event ports there, whose port is an fd; this crate uses poll(2), which has none |
-//! | Hermit, WASI (wasm32-wasip1, wasm32-wasip2) | everything that needs `os-poll` or `net`; `mio::hermit::SourceFd`, `mio::wasi::SourceFd` | not Unix, and rustix has no Hermit support and no sockets on WASI: they need their own backend (a poll(2) one over libc/wasi) and the non-fd plumbing in `net` that the Windows port brings. Only the build with neither `os-poll` nor `net` compiles there. |
 //!
 //! ## 7. Triggers: oneshot, level, exclusive (this crate's extension)
 //!

@@ -108,6 +108,47 @@ pub(crate) fn os_required() {
     panic!("mio must be compiled with `os-poll` to run.");
 }
 
+/// A timeout in whole milliseconds for the calls that take no finer one (Windows'
+/// `GetQueuedCompletionStatusEx`, Hermit's and WASI's poll(2)): rounded **up**, so 1 ns waits
+/// 1 ms rather than spinning, and capped at `max`.
+#[cfg(all(
+    feature = "os-poll",
+    any(windows, target_os = "hermit", target_os = "wasi", test)
+))]
+pub(crate) fn millis_rounded_up(timeout: std::time::Duration, max: u64) -> u64 {
+    let ms = (timeout.subsec_nanos() + 999_999) / 1_000_000;
+    timeout
+        .as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(ms))
+        .min(max)
+}
+
+#[cfg(all(test, feature = "os-poll"))]
+mod tests {
+    use std::time::Duration;
+
+    use super::millis_rounded_up;
+
+    #[test]
+    fn millis_round_up_and_cap() {
+        let ms = |d| millis_rounded_up(d, i32::MAX as u64);
+        assert_eq!(ms(Duration::ZERO), 0);
+        assert_eq!(ms(Duration::from_nanos(1)), 1);
+        assert_eq!(ms(Duration::from_micros(999)), 1);
+        assert_eq!(ms(Duration::from_micros(1500)), 2);
+        assert_eq!(ms(Duration::from_millis(7)), 7);
+        assert_eq!(ms(Duration::new(1, 999_999_999)), 2000);
+        assert_eq!(ms(Duration::new(0, 1_000_001)), 2);
+        assert_eq!(
+            ms(Duration::from_millis(i32::MAX as u64 + 5)),
+            i32::MAX as u64
+        );
+        assert_eq!(ms(Duration::MAX), i32::MAX as u64);
+        assert_eq!(millis_rounded_up(Duration::MAX, u64::MAX), u64::MAX);
+    }
+}
+
 /// Which interests a `WouldBlock` re-arms, for backends that emulate edge triggering: the
 /// direction of the operation that proved the source drained (`All` when unknown: `try_io`).
 // Unused (as is `IoSourceState`) when no source type is compiled, and read only by poll(2).

@@ -20,7 +20,8 @@ pub(crate) fn tcp_listener(addr: SocketAddr) -> io::Result<OwnedFd> {
 }
 
 /// `socket` + non-blocking + `connect`: returns at once, the connection in progress
-/// (`EINPROGRESS`); the stream reports writable when it is established, or an error.
+/// (`EINPROGRESS`); the stream reports writable when it is established, or an error. The
+/// non-blocking mode is set by std's own `set_nonblocking` (`ioctl(FIONBIO)` on both).
 #[cfg(not(all(target_os = "wasi", target_env = "p1")))]
 pub(crate) fn tcp_connect(addr: SocketAddr) -> io::Result<OwnedFd> {
     use std::os::fd::{AsRawFd, FromRawFd};
@@ -35,36 +36,15 @@ pub(crate) fn tcp_connect(addr: SocketAddr) -> io::Result<OwnedFd> {
     };
     // SAFETY: socket takes no pointer; it returns a new fd or an error.
     let fd = cvt(unsafe { libc::socket(domain, libc::SOCK_STREAM, 0) } as isize)?;
-    // SAFETY: `fd` was just created and is owned by nobody else; `OwnedFd` closes it on error.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-    set_nonblocking(&fd)?;
+    // SAFETY: `fd` was just created and is owned by nobody else; the stream closes it on error.
+    let stream = net::TcpStream::from(unsafe { OwnedFd::from_raw_fd(fd as i32) });
+    stream.set_nonblocking(true)?;
     // SAFETY: `raw` is a valid socket address of `len` bytes for the duration of the call.
-    let ret = unsafe { libc::connect(fd.as_raw_fd(), raw.as_ptr(), len) };
+    let ret = unsafe { libc::connect(stream.as_raw_fd(), raw.as_ptr(), len) };
     match cvt(ret as isize) {
-        Ok(_) => Ok(fd),
-        Err(err) if err.raw_os_error() == Some(libc::EINPROGRESS) => Ok(fd),
-        Err(err) => Err(err),
+        Err(err) if err.raw_os_error() != Some(libc::EINPROGRESS) => Err(err),
+        _ => Ok(stream.into()),
     }
-}
-
-/// `fcntl(F_SETFL, flags | O_NONBLOCK)`.
-#[cfg(not(all(target_os = "wasi", target_env = "p1")))]
-fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-
-    use super::cvt;
-
-    // SAFETY: F_GETFL takes no argument and touches no memory.
-    let flags = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL, 0) } as isize)?;
-    // SAFETY: F_SETFL takes an int and touches no memory.
-    let ret = unsafe {
-        libc::fcntl(
-            fd.as_raw_fd(),
-            libc::F_SETFL,
-            flags as i32 | libc::O_NONBLOCK,
-        )
-    };
-    cvt(ret as isize).map(|_| ())
 }
 
 /// A `sockaddr_in`/`sockaddr_in6` for `addr`, as raw bytes with their length.

@@ -145,10 +145,7 @@ impl From<Errno> for io::Error {
 pub(crate) fn poll(fds: &mut [PollFd<'static>], timeout: Option<Duration>) -> Result<usize, Errno> {
     let ms = match timeout {
         None => -1,
-        Some(d) => {
-            let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
-            ms.min(i32::MAX as u128) as i32
-        }
+        Some(d) => crate::sys::millis_rounded_up(d, i32::MAX as u64) as i32,
     };
     // SAFETY: `PollFd` is a `repr(transparent)` `struct pollfd`, so `fds` is `fds.len()`
     // valid, writable pollfds for the duration of the call.

@@ -111,13 +111,7 @@ impl CompletionPort {
 pub(crate) fn timeout_ms(timeout: Option<Duration>) -> u32 {
     match timeout {
         None => INFINITE,
-        Some(to) => {
-            let ms = to
-                .as_secs()
-                .saturating_mul(1000)
-                .saturating_add(u64::from((to.subsec_nanos() + 999_999) / 1_000_000));
-            ms.min(u64::from(INFINITE - 1)) as u32
-        }
+        Some(to) => crate::sys::millis_rounded_up(to, u64::from(INFINITE - 1)) as u32,
     }
 }
 
