@@ -100,8 +100,9 @@
 //!
 //! Checked item by item against mio 1.2.5 built for the same target (`api-diff --target`):
 //! nothing is missing on macOS (aarch64-apple-darwin), iOS, FreeBSD, NetBSD, illumos, Android
-//! and Haiku, nor on Linux (x86_64, i686, musl), nor on Windows (x86_64-pc-windows-gnu). The other Apple and BSD targets build the same
-//! code as their family. The differences:
+//! and Haiku, nor on Linux (x86_64, i686, musl), nor on Windows (x86_64-pc-windows-gnu), nor on
+//! Hermit (257 of 257 items), WASI preview 2 (246 of 246) and WASI preview 1 (189 of 189). The
+//! other Apple and BSD targets build the same code as their family. The differences:
 //!
 //! | Target | Missing | Why |
 //! |---|---|---|
