@@ -4,7 +4,7 @@
 
 use std::io;
 use std::net::{self, Ipv4Addr, Ipv6Addr, SocketAddr};
-#[cfg(unix)]
+#[cfg(any(unix, target_os = "wasi"))]
 use std::os::fd::AsRawFd;
 #[cfg(windows)]
 use std::os::windows::io::AsRawSocket;
@@ -378,7 +378,7 @@ fn set_ttl_and_ttl() {
 }
 
 /// Errors a multicast join may legitimately give on a machine without multicast routes.
-#[cfg(unix)]
+#[cfg(any(unix, target_os = "wasi"))]
 fn is_no_multicast_route(err: &io::Error) -> bool {
     matches!(
         err.raw_os_error(),
@@ -433,7 +433,7 @@ fn join_and_leave_multicast_v6() {
 }
 
 /// `getsockopt(IPPROTO_IPV6, IPV6_V6ONLY)` straight from libc.
-#[cfg(unix)]
+#[cfg(any(unix, target_os = "wasi"))]
 fn raw_v6only(socket: &UdpSocket) -> bool {
     let mut value: libc::c_int = -1;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
@@ -550,7 +550,7 @@ fn until_ready_err<T: std::fmt::Debug>(
 }
 
 /// `recv(2)` on `socket`'s fd through `try_io`; `EAGAIN` becomes `WouldBlock`.
-#[cfg(unix)]
+#[cfg(any(unix, target_os = "wasi"))]
 fn raw_recv(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<usize> {
     socket.try_io(|| {
         // SAFETY: a valid fd and a buffer of the given length.

@@ -30,6 +30,21 @@
 //! - Error codes are Winsock's (`WSAE*`), mapped by std to the same `ErrorKind`s where one
 //!   exists.
 
+//!
+//! # On WASI
+//!
+//! `TcpListener`, `TcpStream` and (preview 2 only) `UdpSocket` exist; preview 1 has no
+//! `TcpListener::bind`, `TcpStream::connect` or `UdpSocket` (the host hands sockets over).
+//! What WASI's sockets (through wasi-libc) do differently, measured under a preview 2 host
+//! (`.ci/wasi-tests`):
+//!
+//! - `peek`/`peek_from` fail with `Unsupported`: WASI sockets cannot peek.
+//! - Vectored reads and writes move the first buffer only (a short read or write).
+//! - A peer's FIN is reported as readable, not read-closed: read to `Ok(0)`.
+//! - A connection finishes a moment after the peer accepted it: wait for the writable event
+//!   before `peer_addr`. A refused one is reported writable too; the next operation fails.
+//! - `take_error` and the socket options behind `getsockopt` may be unavailable.
+
 /// `Debug` by delegating to the wrapped std type, and `From<$t> for $std`.
 macro_rules! impl_std_conversions {
     ($t:ty, $std:ty) => {

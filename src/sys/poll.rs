@@ -1,5 +1,8 @@
 //! The poll(2) selector: the portable fallback (`--cfg mio_unsupported_force_poll_poll`, and
-//! every Unix without epoll).
+//! every Unix with neither epoll nor kqueue), and the backend of Hermit and WASI.
+//!
+//! Its OS calls are the family's `pollsys` (`sys::unix::pollsys`: rustix;
+//! `sys::hermit_wasi::pollsys`: libc), which give the same names and shapes.
 //!
 //! poll(2) is level-triggered and keeps no state between calls, so this file keeps it:
 //!
@@ -23,8 +26,9 @@
 //!   thread is blocked in `poll` writes to it, so the change takes effect at once; the
 //!   `Waker` is folded into it too (a pending flag plus one write per burst of wakes).
 //!   Internal notifications never surface as events: `poll` goes back to waiting for the
-//!   rest of the timeout.
-//! - **A peer's FIN without `POLLRDHUP`** (every Unix but Linux and Android): poll(2) reports
+//!   rest of the timeout. WASI has no notifier (see `INTERNAL`).
+//! - **A peer's FIN without `POLLRDHUP`** (every Unix but Linux and Android; not on WASI,
+//!   where the FIN is reported as readable only, see `pollsys::fin_by_peek`): poll(2) reports
 //!   a stream socket's end-of-file only as `POLLIN`, the same bit as data. So for stream
 //!   sockets, (1) every reported `POLLIN` is followed by a one-byte `recv(MSG_PEEK)`, and
 //!   `Ok(0)` (the FIN) is reported as read-closed; (2) for this crate's own sources (raw fds

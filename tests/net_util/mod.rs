@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::ops::BitOr;
-#[cfg(unix)]
+#[cfg(any(unix, target_os = "wasi"))]
 use std::os::fd::AsFd;
 #[cfg(windows)]
 use std::os::windows::io::{AsRawSocket, AsSocket, FromRawSocket};
@@ -317,7 +317,7 @@ pub fn running_under_wine() -> bool {
 
 /// The platform's raw socket handle under one name, so that the conversion tests read the same
 /// on both families: an fd on Unix, a `SOCKET` on Windows.
-#[cfg(unix)]
+#[cfg(any(unix, target_os = "wasi"))]
 #[allow(unused_imports)] // not every test file converts
 pub use std::os::fd::{OwnedFd as OwnedHandle, RawFd as RawHandle};
 #[cfg(windows)]
@@ -325,7 +325,7 @@ pub use std::os::fd::{OwnedFd as OwnedHandle, RawFd as RawHandle};
 pub use std::os::windows::io::{OwnedSocket as OwnedHandle, RawSocket as RawHandle};
 
 /// `as_raw_fd()` / `as_raw_socket()`.
-#[cfg(unix)]
+#[cfg(any(unix, target_os = "wasi"))]
 pub fn raw_handle<T: std::os::fd::AsRawFd>(t: &T) -> RawHandle {
     t.as_raw_fd()
 }
@@ -338,7 +338,7 @@ pub fn raw_handle<T: AsRawSocket>(t: &T) -> RawHandle {
 
 /// The raw handle through the borrowed one: `as_fd().as_raw_fd()` /
 /// `as_socket().as_raw_socket()`.
-#[cfg(unix)]
+#[cfg(any(unix, target_os = "wasi"))]
 pub fn borrowed_raw_handle<T: AsFd>(t: &T) -> RawHandle {
     use std::os::fd::AsRawFd;
     t.as_fd().as_raw_fd()
@@ -352,7 +352,7 @@ pub fn borrowed_raw_handle<T: AsSocket>(t: &T) -> RawHandle {
 }
 
 /// `into_raw_fd()` / `into_raw_socket()`.
-#[cfg(unix)]
+#[cfg(any(unix, target_os = "wasi"))]
 pub fn into_raw_handle<T: std::os::fd::IntoRawFd>(t: T) -> RawHandle {
     t.into_raw_fd()
 }
@@ -367,7 +367,7 @@ pub fn into_raw_handle<T: std::os::windows::io::IntoRawSocket>(t: T) -> RawHandl
 ///
 /// # Safety
 /// `raw` must be an open socket that nothing else owns.
-#[cfg(unix)]
+#[cfg(any(unix, target_os = "wasi"))]
 pub unsafe fn from_raw_handle<T: std::os::fd::FromRawFd>(raw: RawHandle) -> T {
     // SAFETY: the caller's contract.
     unsafe { T::from_raw_fd(raw) }
