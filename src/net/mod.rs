@@ -29,7 +29,6 @@
 //!   outside mio must go through `try_io` for the same effect.
 //! - Error codes are Winsock's (`WSAE*`), mapped by std to the same `ErrorKind`s where one
 //!   exists.
-
 //!
 //! # On WASI
 //!
