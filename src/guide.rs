@@ -93,8 +93,9 @@
 //! fallback; their sockets are std's, made non-blocking, with a non-blocking `connect`. On
 //! WASI a registration changed by another thread (only `wasm32-wasip1-threads` has threads)
 //! takes effect when the poll that is blocked returns: there is nothing to interrupt it with.
-//! Both are checked by compiling (every feature set) and against upstream's API; neither can
-//! be run here.
+//! Both are checked by compiling (every feature set) and against upstream's API; WASI preview
+//! 2 also by running the TCP, trigger and `Interest` tests under a WASI host (`.ci/wasi-tests`);
+//! `mio::net`'s docs list what its sockets do differently.
 //!
 //! ### Against upstream's API, per target
 //!
