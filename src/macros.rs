@@ -59,8 +59,8 @@ macro_rules! trace {
 }
 
 /// The handle plumbing shared by every `IoSource`-backed type (`$t { inner: IoSource<$std> }`):
-/// `event::Source`, and on Unix, Hermit and WASI `AsRawFd`, `AsFd`, `IntoRawFd`, `FromRawFd`, `From<OwnedFd>`
-/// and `From<$t> for OwnedFd` (on Windows the `*Socket` equivalents). Conversions *into* the
+/// `event::Source`, and on Unix, Hermit and WASI `AsRawFd`, `AsFd`, `IntoRawFd`, `FromRawFd`,
+/// `From<OwnedFd>` and `From<$t> for OwnedFd` (on Windows the `*Socket` equivalents). Conversions *into* the
 /// type never change the descriptor's flags: the caller is responsible for non-blocking mode.
 #[allow(unused_macros)]
 macro_rules! impl_io_source_traits {

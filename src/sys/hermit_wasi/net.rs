@@ -159,9 +159,9 @@ pub(crate) fn send(socket: &impl Socket, buf: &[u8]) -> io::Result<usize> {
     socket.send(buf)
 }
 
-/// A vectored write on a stream, as std does it: `writev(2)` on Hermit; on WASI only the first
-/// buffer goes (wasi-libc writes a socket's first `iovec` only, even through `writev`), a
-/// short write that `Write::write_vectored` allows.
+/// A vectored write on a stream, as std does it. On WASI only the first buffer goes
+/// (wasi-libc writes a socket's first `iovec` only, even through `writev`): a short write,
+/// which `Write::write_vectored` allows.
 #[inline]
 pub(crate) fn send_vectored(stream: &net::TcpStream, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     let mut stream = stream;
