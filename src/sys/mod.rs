@@ -78,7 +78,8 @@ cfg_poll_selector! {
 
 /// The `{:#?}` details of a backend's event: flag names joined with `|`, or `(empty)`.
 #[cfg(feature = "os-poll")]
-#[allow(dead_code)] // Unused by the poll(2) backend on Unix, whose flags print as rustix's `PollFlags`.
+// Unused by the poll(2) backend on Unix, whose flags print as rustix's `PollFlags`.
+#[allow(dead_code)]
 pub(crate) struct FlagNames<I>(pub(crate) I);
 
 #[cfg(feature = "os-poll")]
