@@ -22,6 +22,9 @@ pub(crate) fn tcp_listener(addr: SocketAddr) -> io::Result<OwnedFd> {
 /// `socket` + non-blocking + `connect`: returns at once, the connection in progress
 /// (`EINPROGRESS`); the stream reports writable when it is established, or an error. The
 /// non-blocking mode is set by std's own `set_nonblocking` (`ioctl(FIONBIO)` on both).
+///
+/// See [socket(2)](https://pubs.opengroup.org/onlinepubs/9799919799/functions/socket.html) and
+/// [connect(2)](https://pubs.opengroup.org/onlinepubs/9799919799/functions/connect.html).
 #[cfg(not(all(target_os = "wasi", target_env = "p1")))]
 pub(crate) fn tcp_connect(addr: SocketAddr) -> io::Result<OwnedFd> {
     use std::os::fd::{AsRawFd, FromRawFd};
@@ -198,6 +201,8 @@ pub(crate) fn send_to(socket: &net::UdpSocket, buf: &[u8], addr: SocketAddr) -> 
 }
 
 /// `getsockopt(IPPROTO_IPV6, IPV6_V6ONLY)`.
+///
+/// See [getsockopt(2)](https://pubs.opengroup.org/onlinepubs/9799919799/functions/getsockopt.html).
 #[cfg(not(all(target_os = "wasi", target_env = "p1")))]
 pub(crate) fn only_v6(socket: &net::UdpSocket) -> io::Result<bool> {
     use std::os::fd::AsRawFd;

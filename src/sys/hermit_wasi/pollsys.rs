@@ -142,6 +142,9 @@ impl From<Errno> for io::Error {
 
 /// poll(2), with the timeout rounded up to whole milliseconds (never a busy spin) and clamped
 /// to `c_int::MAX` ms; `None` blocks.
+///
+/// See [poll(2)](https://pubs.opengroup.org/onlinepubs/9799919799/functions/poll.html) (POSIX;
+/// wasi-libc implements it over WASI's `poll_oneoff` / `wasi:io/poll`).
 pub(crate) fn poll(fds: &mut [PollFd<'static>], timeout: Option<Duration>) -> Result<usize, Errno> {
     let ms = match timeout {
         None => -1,
@@ -180,7 +183,8 @@ pub(crate) fn peek_fin(_fd: RawFd) -> bool {
 }
 
 /// What epoll would refuse, refused the same way: a closed fd (`EBADF`), and regular files and
-/// directories (`EPERM`: always "ready"). No fd here is a stream socket whose FIN must be
+/// directories (`EPERM`: always "ready"); one
+/// [fstat(2)](https://pubs.opengroup.org/onlinepubs/9799919799/functions/fstat.html). No fd here is a stream socket whose FIN must be
 /// peeked for ([`fin_by_peek`]), so the answer is always `false`.
 pub(crate) fn check_pollable(fd: RawFd) -> io::Result<bool> {
     if fd < 0 {
@@ -198,6 +202,8 @@ pub(crate) fn check_pollable(fd: RawFd) -> io::Result<bool> {
 }
 
 /// Whether `fd` is an open fd: one `fcntl(F_GETFD)`.
+///
+/// See [fcntl(2)](https://pubs.opengroup.org/onlinepubs/9799919799/functions/fcntl.html).
 #[cfg_attr(all(target_os = "wasi", target_env = "p1"), allow(dead_code))] // No `SourceFd`.
 pub(crate) fn is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD takes no argument and touches no memory; a number that is not an open

@@ -23,6 +23,9 @@ mod hermit {
     impl WakerFd {
         /// `eventfd(0, EFD_NONBLOCK)`: Hermit runs one program, so there is no `exec` to close
         /// it on.
+        ///
+        /// See [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html), whose
+        /// interface Hermit's follows.
         pub(crate) fn new() -> io::Result<WakerFd> {
             // SAFETY: eventfd takes no pointer; it returns a new fd or `-errno`.
             let fd = cvt(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK) } as isize)?;
