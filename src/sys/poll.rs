@@ -28,7 +28,7 @@
 //!   Internal notifications never surface as events: `poll` goes back to waiting for the
 //!   rest of the timeout. WASI has no notifier (see `INTERNAL`).
 //! - **A peer's FIN without `POLLRDHUP`** (every Unix but Linux and Android; not on WASI,
-//!   where the FIN is reported as readable only, see `pollsys::fin_by_peek`): poll(2) reports
+//!   where the FIN is reported as readable only, see `pollsys::check_pollable`): poll(2) reports
 //!   a stream socket's end-of-file only as `POLLIN`, the same bit as data. So for stream
 //!   sockets, (1) every reported `POLLIN` is followed by a one-byte `recv(MSG_PEEK)`, and
 //!   `Ok(0)` (the FIN) is reported as read-closed; (2) for this crate's own sources (raw fds
@@ -66,7 +66,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::pollsys::{self, fin_by_peek, peek_fin, poll_fd, rdhup, Errno, PollFd, PollFlags};
+use super::pollsys::{self, peek_fin, poll_fd, rdhup, Errno, PollFd, PollFlags};
 use super::WakerFd;
 use crate::{Interest, Token, Trigger};
 
@@ -270,8 +270,7 @@ impl Shared {
 
     fn register(&self, fd: RawFd, token: Token, interests: Interest, raw: bool) -> io::Result<u64> {
         let trigger = trigger(interests)?;
-        let stream = pollsys::check_pollable(fd)?;
-        let peek_fin = stream && fin_by_peek();
+        let peek_fin = pollsys::check_pollable(fd)?;
         let generation = {
             let mut table = self.lock();
             if table.get_mut(fd).is_some() {

@@ -3,7 +3,8 @@
 //!
 //! A peer's FIN: Hermit's poll(2) has `POLLRDHUP`, which is asked for and reported as
 //! read-closed. WASI's has none, and no FIN is peeked for there: a stream socket whose peer
-//! closed is reported readable (its read returns 0), read-closed only with `POLLHUP`.
+//! closed is reported readable (its read returns 0), read-closed only with `POLLHUP`; WASI's
+//! sockets cannot peek (wasi-libc answers `recv(MSG_PEEK)` with `ENOTSUP`).
 
 use std::fmt;
 use std::io;
@@ -169,14 +170,8 @@ pub(crate) fn rdhup() -> PollFlags {
     PollFlags::empty()
 }
 
-/// Never here: Hermit reports the FIN itself (`POLLRDHUP`), and WASI has no peek worth its
-/// cost (see the module docs).
-#[inline]
-pub(crate) fn fin_by_peek() -> bool {
-    false
-}
-
-/// Only asked when [`fin_by_peek`] holds, which it never does here.
+/// Only asked for the fds [`check_pollable`] marks, and it marks none here: Hermit reports the
+/// FIN itself (`POLLRDHUP`), and WASI's sockets cannot peek (see the module docs).
 #[inline]
 pub(crate) fn peek_fin(_fd: RawFd) -> bool {
     false
@@ -184,8 +179,8 @@ pub(crate) fn peek_fin(_fd: RawFd) -> bool {
 
 /// What epoll would refuse, refused the same way: a closed fd (`EBADF`), and regular files and
 /// directories (`EPERM`: always "ready"); one
-/// [fstat(2)](https://pubs.opengroup.org/onlinepubs/9799919799/functions/fstat.html). No fd here is a stream socket whose FIN must be
-/// peeked for ([`fin_by_peek`]), so the answer is always `false`.
+/// [fstat(2)](https://pubs.opengroup.org/onlinepubs/9799919799/functions/fstat.html). Answers
+/// whether the fd's FIN must be peeked for: never here (see [`peek_fin`]).
 pub(crate) fn check_pollable(fd: RawFd) -> io::Result<bool> {
     if fd < 0 {
         return Err(Errno::BADF.into());

@@ -72,8 +72,8 @@ pub(crate) fn peek_fin(fd: RawFd) -> bool {
 
 /// What epoll would refuse, refused the same way: a closed fd (`EBADF`), and regular files and
 /// directories (`EPERM`: they are always "ready", so waiting on them is a bug). Answers
-/// whether the fd is a stream socket whose FIN must be peeked for (see [`fin_by_peek`]; a
-/// datagram socket's empty datagram also reads as 0 bytes).
+/// whether the fd's FIN must be peeked for: a stream socket where there is no `POLLRDHUP`
+/// ([`fin_by_peek`]; a datagram socket's empty datagram also reads as 0 bytes).
 pub(crate) fn check_pollable(fd: RawFd) -> io::Result<bool> {
     if fd < 0 {
         return Err(Errno::BADF.into());
