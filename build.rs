@@ -13,6 +13,9 @@
 //! | `mio_fcntl_flags` | Apple's, Haiku | fds made close-on-exec and non-blocking by `fcntl` after creation: no `SOCK_NONBLOCK`/`SOCK_CLOEXEC`, `accept4` or `pipe2` (in rustix, for Haiku) |
 //! | `mio_aio` | FreeBSD, DragonFly, Apple's | `Interest::AIO` (and `EVFILT_AIO`) |
 //!
+//! Test-only: with `--cfg mio_unsupported_test_libkqueue` a Linux build is a kqueue build
+//! (`mio_kqueue_os`, neither `mio_epoll_os` nor `mio_eventfd_os`) over libkqueue, linked here.
+//!
 //! Only `CARGO_CFG_TARGET_OS` is read, so cross-compiling needs nothing more.
 
 use std::env;
@@ -21,15 +24,21 @@ fn main() {
     let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let os = os.as_str();
     let apple = matches!(os, "macos" | "ios" | "tvos" | "visionos" | "watchos");
+    // Test-only: Linux runs the kqueue selector over libkqueue (see `libkqueue()` below).
+    let libkqueue =
+        os == "linux" && env::var_os("CARGO_CFG_MIO_UNSUPPORTED_TEST_LIBKQUEUE").is_some();
     let families = [
         (
             "mio_epoll_os",
-            matches!(os, "linux" | "android" | "illumos"),
+            !libkqueue && matches!(os, "linux" | "android" | "illumos"),
         ),
-        ("mio_eventfd_os", matches!(os, "linux" | "android")),
+        (
+            "mio_eventfd_os",
+            !libkqueue && matches!(os, "linux" | "android"),
+        ),
         (
             "mio_kqueue_os",
-            apple || matches!(os, "freebsd" | "netbsd" | "openbsd" | "dragonfly"),
+            libkqueue || apple || matches!(os, "freebsd" | "netbsd" | "openbsd" | "dragonfly"),
         ),
         ("mio_apple", apple),
         ("mio_fcntl_flags", apple || os == "haiku"),
@@ -40,5 +49,36 @@ fn main() {
             println!("cargo:rustc-cfg={cfg}");
         }
     }
+    if libkqueue {
+        link_libkqueue();
+    }
     println!("cargo:rerun-if-changed=build.rs");
+}
+
+/// `--cfg mio_unsupported_test_libkqueue` on Linux: the kqueue selector, exactly as macOS and
+/// the BSDs build it, with kqueue(2)/kevent(2) and `struct kevent` from libkqueue (a user-space
+/// kqueue over epoll; `src/sys/unix/libkqueue.rs`). Links `libkqueue.a` statically from
+/// `$MIO_LIBKQUEUE_PREFIX/lib`, by default `target/libkqueue/lib` beside this file, which
+/// `../shared/tools/libkqueue-build` makes; a clear error when it is not there.
+fn link_libkqueue() {
+    println!("cargo:rerun-if-env-changed=MIO_LIBKQUEUE_PREFIX");
+    let prefix = env::var_os("MIO_LIBKQUEUE_PREFIX")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            let dir = env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+            std::path::Path::new(&dir).join("target").join("libkqueue")
+        });
+    let lib = prefix.join("lib");
+    let archive = lib.join("libkqueue.a");
+    if !archive.is_file() {
+        panic!(
+            "--cfg mio_unsupported_test_libkqueue needs libkqueue: {} is missing. Build it with \
+             `../shared/tools/libkqueue-build {}` (or set MIO_LIBKQUEUE_PREFIX to where it is).",
+            archive.display(),
+            prefix.display()
+        );
+    }
+    println!("cargo:rerun-if-changed={}", archive.display());
+    println!("cargo:rustc-link-search=native={}", lib.display());
+    println!("cargo:rustc-link-lib=static=kqueue");
 }

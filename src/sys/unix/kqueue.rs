@@ -68,7 +68,7 @@ pub(crate) mod translate {
     use super::Interest;
 
     // `flags` bits, from <sys/event.h>; the values are the same on every BSD and on Apple, and
-    // the kqueue builds check them against libc at compile time (`os::_CHECK_FLAGS`).
+    // the kqueue builds check them against libc at compile time (in `os`).
     /// "Adds the event to the kqueue."
     pub(crate) const EV_ADD: u16 = 0x0001;
     /// "Removes the event from the kqueue."
@@ -514,18 +514,30 @@ mod os {
     use super::translate::{self, Change, Filter, Raw};
     use crate::{Interest, Token};
 
+    /// `struct kevent`, the filter and flag values and kevent(2): libc's on the real kernels.
+    #[cfg(not(mio_unsupported_test_libkqueue))]
+    mod bind {
+        pub(super) use libc::{
+            kevent, EVFILT_READ, EVFILT_USER, EVFILT_WRITE, EV_ADD, EV_CLEAR, EV_DELETE,
+            EV_DISPATCH, EV_ENABLE, EV_EOF, EV_ERROR, EV_RECEIPT, NOTE_TRIGGER,
+        };
+    }
+    /// Test-only: libkqueue's, on Linux (see `sys::unix::libkqueue`).
+    #[cfg(mio_unsupported_test_libkqueue)]
+    use super::super::libkqueue as bind;
+
     // The flag and errno values of `translate` are libc's (compile-time check). The flags are
     // `u_short` in libc but `uint32_t` on NetBSD, hence the casts.
     #[allow(clippy::unnecessary_cast)]
-    const _CHECK_FLAGS: () = {
-        assert!(translate::EV_ADD as u32 == libc::EV_ADD as u32);
-        assert!(translate::EV_DELETE as u32 == libc::EV_DELETE as u32);
-        assert!(translate::EV_ENABLE as u32 == libc::EV_ENABLE as u32);
-        assert!(translate::EV_CLEAR as u32 == libc::EV_CLEAR as u32);
-        assert!(translate::EV_DISPATCH as u32 == libc::EV_DISPATCH as u32);
-        assert!(translate::EV_RECEIPT as u32 == libc::EV_RECEIPT as u32);
-        assert!(translate::EV_ERROR as u32 == libc::EV_ERROR as u32);
-        assert!(translate::EV_EOF as u32 == libc::EV_EOF as u32);
+    const _: () = {
+        assert!(translate::EV_ADD as u32 == bind::EV_ADD as u32);
+        assert!(translate::EV_DELETE as u32 == bind::EV_DELETE as u32);
+        assert!(translate::EV_ENABLE as u32 == bind::EV_ENABLE as u32);
+        assert!(translate::EV_CLEAR as u32 == bind::EV_CLEAR as u32);
+        assert!(translate::EV_DISPATCH as u32 == bind::EV_DISPATCH as u32);
+        assert!(translate::EV_RECEIPT as u32 == bind::EV_RECEIPT as u32);
+        assert!(translate::EV_ERROR as u32 == bind::EV_ERROR as u32);
+        assert!(translate::EV_EOF as u32 == bind::EV_EOF as u32);
         assert!(translate::ENOENT == libc::ENOENT);
         assert!(translate::EEXIST == libc::EEXIST);
     };
@@ -537,7 +549,7 @@ mod os {
     /// `Event::is_aio`/`is_lio`) and no raw `flags`/`fflags`/`data` for the receipts.
     #[derive(Clone)]
     #[repr(transparent)]
-    pub(crate) struct Event(libc::kevent);
+    pub(crate) struct Event(bind::kevent);
 
     // SAFETY: a kevent is plain data. Its `udata` is a pointer type on most BSDs, which is what
     // makes it `!Send`/`!Sync`; this crate only stores a token (an integer) in it and never
@@ -549,21 +561,21 @@ mod os {
     /// The buffer kevent(2) fills; its capacity is the `nevents` argument.
     pub(crate) type Events = Vec<Event>;
 
-    fn filter_value(filter: Filter) -> libc::kevent {
+    fn filter_value(filter: Filter) -> bind::kevent {
         // SAFETY: `struct kevent` is integers and (on most BSDs) one raw pointer; all-zero is
         // a valid value of each (a null `udata`).
-        let mut kev: libc::kevent = unsafe { std::mem::zeroed() };
+        let mut kev: bind::kevent = unsafe { std::mem::zeroed() };
         kev.filter = match filter {
-            Filter::Read => libc::EVFILT_READ,
-            Filter::Write => libc::EVFILT_WRITE,
-            Filter::User => libc::EVFILT_USER,
+            Filter::Read => bind::EVFILT_READ,
+            Filter::Write => bind::EVFILT_WRITE,
+            Filter::User => bind::EVFILT_USER,
             // Never submitted (see `translate::changes`).
             Filter::Aio | Filter::Lio | Filter::Other => unreachable!("not submitted"),
         } as _;
         kev
     }
 
-    fn kevent_for(ident: usize, change: Change, udata: usize) -> libc::kevent {
+    fn kevent_for(ident: usize, change: Change, udata: usize) -> bind::kevent {
         let mut kev = filter_value(change.filter);
         kev.ident = ident as _;
         kev.flags = change.flags as _;
@@ -571,11 +583,11 @@ mod os {
         kev
     }
 
-    fn filter_of(kev: &libc::kevent) -> Filter {
+    fn filter_of(kev: &bind::kevent) -> Filter {
         let filter = kev.filter as i64;
-        if filter == libc::EVFILT_READ as i64 {
+        if filter == bind::EVFILT_READ as i64 {
             Filter::Read
-        } else if filter == libc::EVFILT_WRITE as i64 {
+        } else if filter == bind::EVFILT_WRITE as i64 {
             Filter::Write
         } else if is_user(filter) {
             Filter::User
@@ -589,7 +601,7 @@ mod os {
     }
 
     fn is_user(filter: i64) -> bool {
-        filter == libc::EVFILT_USER as i64
+        filter == bind::EVFILT_USER as i64
     }
 
     // Interest::AIO exists on FreeBSD, DragonFly and Apple (API.md §2.1), so only those report it.
@@ -613,11 +625,11 @@ mod os {
 
     /// `flags` is a `u_short` everywhere but NetBSD (`uint32_t`); every flag fits in 16 bits.
     #[allow(clippy::unnecessary_cast)]
-    fn flags_of(kev: &libc::kevent) -> u16 {
+    fn flags_of(kev: &bind::kevent) -> u16 {
         kev.flags as u16
     }
 
-    fn raw(kev: &libc::kevent) -> Raw {
+    fn raw(kev: &bind::kevent) -> Raw {
         Raw {
             filter: filter_of(kev),
             flags: flags_of(kev),
@@ -643,21 +655,45 @@ mod os {
     /// A kqueue instance.
     #[derive(Debug)]
     pub(crate) struct Selector {
-        kq: OwnedFd,
+        kq: QueueFd,
     }
+
+    /// The queue's fd: owned by each `Selector`, which `try_clone` duplicates.
+    #[cfg(not(mio_unsupported_test_libkqueue))]
+    type QueueFd = OwnedFd;
+    /// Test-only: libkqueue knows a queue only by the fd number `kqueue()` returned (its
+    /// `kqueue_lookup` in `src/common/kqueue.c` maps that number to the queue; a `dup` of it
+    /// is an unknown number and kevent fails with `ENOENT`, where the BSDs share the queue
+    /// between the two fds). So clones share the one fd, closed with the last of them.
+    #[cfg(mio_unsupported_test_libkqueue)]
+    type QueueFd = std::sync::Arc<OwnedFd>;
 
     impl Selector {
         /// `kqueue()`, then `FD_CLOEXEC` (kqueue(2) has no flag argument; the queue is not
         /// inherited across fork(2), but would be across execve(2) without it).
         pub(crate) fn new() -> io::Result<Selector> {
+            #[cfg(not(mio_unsupported_test_libkqueue))]
             let kq = rustix::event::kqueue::kqueue()?;
+            #[cfg(mio_unsupported_test_libkqueue)]
+            let kq = {
+                // SAFETY: kqueue() takes no argument; it returns a new fd or -1.
+                let fd = unsafe { bind::kqueue() };
+                if fd < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                // SAFETY: `fd` was just returned by kqueue() and is owned by nothing else.
+                std::sync::Arc::new(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+            };
             rustix::io::fcntl_setfd(&kq, rustix::io::FdFlags::CLOEXEC)?;
             Ok(Selector { kq })
         }
 
         /// `fcntl(F_DUPFD_CLOEXEC)`: a second handle on the same queue (fcntl(2)).
         pub(crate) fn try_clone(&self) -> io::Result<Selector> {
+            #[cfg(not(mio_unsupported_test_libkqueue))]
             let kq = rustix::io::fcntl_dupfd_cloexec(&self.kq, 0)?;
+            #[cfg(mio_unsupported_test_libkqueue)]
+            let kq = std::sync::Arc::clone(&self.kq);
             Ok(Selector { kq })
         }
 
@@ -668,8 +704,8 @@ mod os {
         /// applied"), never retried here.
         fn kevent(
             &self,
-            changes: &[libc::kevent],
-            out: *mut libc::kevent,
+            changes: &[bind::kevent],
+            out: *mut bind::kevent,
             out_len: usize,
             timeout: Option<&libc::timespec>,
         ) -> io::Result<usize> {
@@ -680,7 +716,7 @@ mod os {
             // writes at most `out_len` entries. Lengths fit in a c_int: at most the `Events`
             // capacity, which `select` clamps, or a handful of changes.
             let n = unsafe {
-                libc::kevent(
+                bind::kevent(
                     self.kq.as_raw_fd(),
                     changes.as_ptr(),
                     changes.len() as _,
@@ -697,7 +733,7 @@ mod os {
         }
 
         /// Submits `changes` (each with `EV_RECEIPT`) and returns the errno of each (0: done).
-        fn submit<const N: usize>(&self, changes: [libc::kevent; N]) -> io::Result<[i32; N]> {
+        fn submit<const N: usize>(&self, changes: [bind::kevent; N]) -> io::Result<[i32; N]> {
             let mut receipts = changes;
             // A zero timeout: receipts are returned at once; never waits for readiness.
             let zero = libc::timespec {
@@ -760,12 +796,12 @@ mod os {
             let spare = events.spare_capacity_mut();
             let n = self.kevent(
                 &[],
-                spare.as_mut_ptr().cast::<libc::kevent>(),
+                spare.as_mut_ptr().cast::<bind::kevent>(),
                 cap,
                 timeout.as_ref(),
             )?;
             // SAFETY: kevent(2) initialised the first `n` (<= cap <= capacity) entries of the
-            // spare capacity; `Event` is `repr(transparent)` over `libc::kevent`.
+            // spare capacity; `Event` is `repr(transparent)` over `bind::kevent`.
             unsafe { events.set_len(n) };
             Ok(())
         }
@@ -885,7 +921,7 @@ mod os {
             // The token again: whether a change without `EV_ADD` rewrites `udata` is not
             // documented, so give it the value it already has.
             let mut kev = kevent_for(WAKER_IDENT, trigger, self.token.0);
-            kev.fflags = libc::NOTE_TRIGGER;
+            kev.fflags = bind::NOTE_TRIGGER;
             // The receipt's EV_ERROR carries 0 on success.
             match self.selector.submit([kev])? {
                 [0] => Ok(()),

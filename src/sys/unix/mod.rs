@@ -88,6 +88,16 @@ cfg_backend! { kqueue:
 #[allow(dead_code)]
 mod kqueue;
 
+// Test-only (`--cfg mio_unsupported_test_libkqueue`, Linux): libkqueue's kqueue(2)/kevent(2),
+// which the kqueue selector then calls in place of libc's.
+#[cfg(all(
+    feature = "os-poll",
+    mio_unsupported_test_libkqueue,
+    mio_kqueue_os,
+    not(mio_unsupported_force_poll_poll)
+))]
+mod libkqueue;
+
 cfg_backend! { stateless:
     mod stateless;
 }
