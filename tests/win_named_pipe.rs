@@ -609,6 +609,97 @@ fn disconnect_before_client_then_connect() {
     assert_eq!(h.read_exact(&server, SERVER, 5, 64), b"again");
 }
 
+/// Issue 16, hang 1: the client connects after `register` and before `connect`, whose
+/// `ERROR_PIPE_CONNECTED` answers `Ok` at once. A loop that handled every event before calling
+/// `connect` and then waits for writable (as tokio's first write does) must get one.
+#[test]
+fn connect_ok_at_once_is_followed_by_a_writable_event() {
+    let mut h = Harness::new();
+    let name = pipe_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    h.poll.registry().register(&mut server, SERVER, RW).unwrap();
+    let client = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .unwrap();
+    // Everything reported so far was handled.
+    h.poll_once(Duration::from_millis(100));
+    h.seen.clear();
+    server.connect().expect("the client is already there");
+    h.wait_writable(SERVER);
+    h.write_all(&server, SERVER, b"hello");
+    drop(client);
+}
+
+/// Issue 16, hang 2 and defect 2: a client connects and leaves before `connect` is called.
+/// `ConnectNamedPipe` answers `ERROR_NO_DATA`: that is a connection (its client already
+/// gone), so `connect` is `Ok`, a readable event follows and `read` gives end of file; then
+/// `disconnect` + `connect` serve the next client.
+#[test]
+fn client_came_and_went_before_connect() {
+    let mut h = Harness::new();
+    let name = pipe_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    h.poll.registry().register(&mut server, SERVER, RW).unwrap();
+    drop(open_client(&name));
+    server
+        .connect()
+        .expect("a client that came and went is a connection");
+    h.wait_readable(SERVER);
+    assert_eq!((&server).read(&mut [0; 16]).unwrap(), 0);
+    // Still the same ended connection.
+    server.connect().expect("connect again before disconnect");
+
+    server.disconnect().unwrap();
+    assert!(would_block(server.connect()));
+    let mut client = open_client(&name);
+    h.poll.registry().register(&mut client, CLIENT, RW).unwrap();
+    h.wait_writable(SERVER);
+    server.connect().unwrap();
+    h.write_all(&client, CLIENT, b"next");
+    assert_eq!(h.read_exact(&server, SERVER, 4, 64), b"next");
+}
+
+/// Issue 16, defect 1: `write` said the data was taken; dropping the pipe right after must
+/// not lose it. 1 MiB (far more than the pipe's 64 KiB buffer, so the write is still in flight
+/// at the drop), read to end of file by a client on another thread while the loop goes on
+/// polling: exactly the bytes written arrive, then end of file.
+#[test]
+fn drop_after_write_delivers_everything() {
+    let mut h = Harness::new();
+    let name = pipe_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    h.poll.registry().register(&mut server, SERVER, RW).unwrap();
+    let mut client = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .unwrap();
+    server.connect().unwrap();
+    let data = pattern(1 << 20, 16);
+    h.write_all(&server, SERVER, &data);
+    drop(server);
+    let reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).map(|_| got)
+    });
+    let deadline = Instant::now() + DEADLINE;
+    while !reader.is_finished() {
+        assert!(
+            Instant::now() < deadline,
+            "no end of file within {DEADLINE:?}"
+        );
+        h.poll_once(Duration::from_millis(20));
+    }
+    let got = reader
+        .join()
+        .unwrap()
+        .expect("the client reads to end of file");
+    assert_eq!(got.len(), data.len(), "bytes delivered after the drop");
+    assert!(got == data, "the data arrived changed");
+}
+
 #[test]
 fn take_error_is_none_when_nothing_failed() {
     let mut h = Harness::new();
