@@ -232,3 +232,15 @@
 //! epoll never modifies an exclusive registration: `reregister` answers `InvalidInput`
 //! (deregister and register again). The poll(2) fallback, kqueue and Windows answer
 //! `Unsupported` for exclusive registrations.
+//!
+//! ## 8. Differences from upstream mio, found by running both
+//!
+//! `tests/differential.rs` runs the same small scripts (create, register, connect, write,
+//! drop, poll with a bounded timeout, …) against upstream mio 1.2.5 and this crate and
+//! compares what a caller sees. Every difference it found was either fixed (to upstream's
+//! behaviour) or is kept for the reason given here, each with a test that shows it.
+//!
+//! | Where | This crate | Upstream 1.2.5 | Why kept |
+//! |---|---|---|---|
+//! | Windows `NamedPipe`: the client closed its end | readable **and** read-closed | readable only | the same flags as a socket's end of file, as epoll and kqueue report for pipes; a loop that checks `is_read_closed` learns it without another read |
+//! | Windows `NamedPipe`: `read` on a server end before `connect`, after a client came and went | end of file (`Ok(0)`), as the OS answers | `WouldBlock` if it was registered before the client came, end of file if after | one answer whatever the order; `connect` then answers `Ok`, as upstream's |

@@ -96,6 +96,9 @@ enum Np {
     WriteAll(usize),
     /// One `read` into a 64 KiB buffer.
     Read,
+    /// Reads until some data or end of file comes, waiting (bounded) for readable events on
+    /// `WouldBlock`: robust to an implementation whose event comes before its data.
+    ReadData,
     /// Reads until end of file, waiting for readable events on `WouldBlock`.
     ReadAll,
     /// Waits (bounded) for an event with this flag.
@@ -406,6 +409,21 @@ macro_rules! interpreters {
                             }
                         }
                         Np::Read => res((&*server.as_ref().expect("no server")).read(&mut buf)),
+                        Np::ReadData => {
+                            let s = server.as_ref().expect("no server");
+                            let deadline = std::time::Instant::now() + super::WAIT;
+                            loop {
+                                match (&*s).read(&mut buf) {
+                                    Err(e)
+                                        if e.kind() == io::ErrorKind::WouldBlock
+                                            && std::time::Instant::now() < deadline =>
+                                    {
+                                        h.wait(0, super::Flag::Readable);
+                                    }
+                                    r => break res(r),
+                                }
+                            }
+                        }
                         Np::ReadAll => {
                             let s = server.as_ref().expect("no server");
                             let mut total = 0;
@@ -538,20 +556,12 @@ mod named_pipe {
     #[test]
     fn client_came_and_went_before_connect() {
         use Np::*;
-        for script in [
+        let scripts: &[&[Np]] = &[
             &[
                 Create,
                 ClientOpen,
                 ClientDrop,
                 Register,
-                Wait(Flag::Readable),
-                Read,
-            ][..],
-            &[
-                Create,
-                Register,
-                ClientOpen,
-                ClientDrop,
                 Wait(Flag::Readable),
                 Read,
             ],
@@ -572,6 +582,7 @@ mod named_pipe {
                 Register,
                 ClientOpen,
                 ClientDrop,
+                Connect,
                 Wait(Flag::Readable),
                 Read,
                 Disconnect,
@@ -580,10 +591,33 @@ mod named_pipe {
                 Wait(Flag::Writable),
                 Connect,
                 ClientWrite(3),
-                Wait(Flag::Readable),
-                Read,
+                ReadData,
             ],
-        ] {
+        ];
+        for script in scripts {
+            check(script);
+        }
+    }
+
+    /// Operations on a pipe not registered yet.
+    #[test]
+    fn io_before_register() {
+        use Np::*;
+        let scripts: &[&[Np]] = &[
+            &[Create, Connect, Register, Connect],
+            &[
+                Create,
+                ClientOpen,
+                Connect,
+                Read,
+                Write(3),
+                Register,
+                Connect,
+                Write(3),
+            ],
+            &[Create, ClientOpen, ClientWrite(3), Read, Register, ReadData],
+        ];
+        for script in scripts {
             check(script);
         }
     }
@@ -609,8 +643,7 @@ mod named_pipe {
                 Wait(Flag::Writable),
                 Connect,
                 ClientWrite(3),
-                Wait(Flag::Readable),
-                Read,
+                ReadData,
             ]
         } else {
             &[
@@ -621,7 +654,9 @@ mod named_pipe {
                 Wait(Flag::Readable),
                 Read,
                 ClientDrop,
-                Wait(Flag::ReadClosed),
+                // Not `ReadClosed`: upstream reports a pipe's end of file as readable only
+                // (see `documented_read_closed_on_end_of_file`).
+                Wait(Flag::Readable),
                 Read,
             ]
         };
@@ -629,6 +664,14 @@ mod named_pipe {
             let open = order.iter().position(|s| *s == ClientOpen);
             let drop = order.iter().position(|s| *s == ClientDrop);
             if drop.is_some() && drop < open {
+                continue;
+            }
+            let register = order.iter().position(|s| *s == Register);
+            let connect = order.iter().position(|s| *s == Connect);
+            if with_drop && connect < register {
+                // `connect` before `register` fails (`io_before_register`), so the tail's
+                // `read` comes before any `connect`: the kept difference that
+                // `documented_read_before_connect_after_a_client_left` shows.
                 continue;
             }
             let mut script = vec![Create];
@@ -677,6 +720,42 @@ mod named_pipe {
     #[test]
     fn lifecycle_client_leaves_events_handled_before_connect() {
         lifecycle_orders(true, true);
+    }
+
+    /// Kept difference (guide, "Differences from upstream mio"): a pipe's end of file is
+    /// reported as readable *and* read-closed here, as a socket's is; upstream says readable
+    /// only.
+    #[test]
+    fn documented_read_closed_on_end_of_file() {
+        use Np::*;
+        let script = [
+            Create,
+            ClientOpen,
+            Register,
+            Connect,
+            Forget,
+            ClientDrop,
+            Wait(Flag::ReadClosed),
+            Read,
+        ];
+        let ours = super::ours::np::run(&name(), &script);
+        let theirs = theirs::np::run(&name(), &script);
+        assert_eq!(ours[6], "Wait(ReadClosed): true", "{ours:?}");
+        assert_eq!(theirs[6], "Wait(ReadClosed): false", "{theirs:?}");
+        assert_eq!(ours[7..], theirs[7..]);
+    }
+
+    /// Kept difference (guide): reading a server end before `connect`, after a client came
+    /// and went, answers what the OS says (end of file); upstream answers `WouldBlock` when
+    /// it was registered before the client came (and end of file when after).
+    #[test]
+    fn documented_read_before_connect_after_a_client_left() {
+        use Np::*;
+        let script = [Create, Register, ClientOpen, ClientDrop, Read];
+        let ours = super::ours::np::run(&name(), &script);
+        let theirs = theirs::np::run(&name(), &script);
+        assert_eq!(ours[4], "Read: Ok(0)", "{ours:?}");
+        assert_eq!(theirs[4], "Read: Err(WouldBlock)", "{theirs:?}");
     }
 
     /// Issue 16, defect 1: data `write` accepted is delivered even if the pipe is dropped
