@@ -622,10 +622,20 @@ impl SockState {
     /// one request, never a submit and a cancel); when a thread is polling, at once.
     fn schedule(self: &Arc<Self>, inner: &mut SockInner) -> io::Result<()> {
         let shared = &self.shared;
+        if inner.deleted {
+            // Deregistered, closed, or its `Poll` is gone (`cancel_all`): nothing to submit,
+            // and queueing it would keep it (and through it the port) alive for ever.
+            return Ok(());
+        }
         if !shared.polling.load(Ordering::SeqCst) {
             if !inner.queued {
-                inner.queued = true;
                 let mut updates = lock(&shared.updates);
+                // Checked under the queue's lock: `shutdown` sets `closed`, then empties the
+                // queue under it, so a push either sees `closed` or is emptied out.
+                if shared.closed.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
+                inner.queued = true;
                 if updates.len() >= 1024 && updates.len().is_power_of_two() {
                     // Registered and deregistered without a poll in between: prune.
                     updates.retain(|s| !s.dead.load(Ordering::Relaxed));
@@ -647,7 +657,10 @@ impl SockState {
     /// something is armed; cancels one that misses an armed event (its completion, dequeued by
     /// `poll`, submits the right one).
     fn update(self: &Arc<Self>, inner: &mut SockInner) -> io::Result<()> {
-        if inner.deleted || inner.armed & (READ_EVENTS | WRITE_EVENTS) == 0 {
+        // While anything is armed a request is in flight: also when only the error events
+        // are (a WRITABLE-only socket after its writable event), which epoll always reports
+        // (`EPOLLERR`/`EPOLLHUP`) and a reset must not go unreported.
+        if inner.deleted || inner.armed == 0 {
             return Ok(());
         }
         let mask = inner.armed | afd::POLL_LOCAL_CLOSE;
