@@ -63,6 +63,9 @@ pub(crate) mod key {
     pub(crate) const WAKER: usize = 2;
     /// Overlapped I/O of a handle (named pipes): `lpOverlapped` is an [`Overlapped`](super::Overlapped).
     pub(crate) const OVERLAPPED: usize = 3;
+    /// Wakes the polling thread to drain `Shared::updates` now (a submit or cancel that failed
+    /// on another thread is retried there): `lpOverlapped` is null.
+    pub(crate) const RETRY: usize = 4;
 }
 
 /// Readiness bits of an [`Event`]: AFD's own (`afd::POLL_*`) for sockets, reused for
@@ -303,6 +306,7 @@ impl Shared {
                 let overlapped = unsafe { &*(entry.lpOverlapped as *const Overlapped) };
                 (overlapped.callback)(entry, events);
             }
+            key::RETRY => self.end_op(),
             // Nothing else is ever queued on this port.
             _ => {}
         }
@@ -490,6 +494,7 @@ impl Selector {
         // call's error.
         if let Err(err) = sock.update(&mut inner) {
             inner.deleted = true;
+            inner.slot = usize::MAX;
             drop(inner);
             shared.remove_registration(slot);
             return Err(err);
@@ -608,6 +613,7 @@ struct SockInner {
     deleted: bool,
     /// In `Shared::updates`.
     queued: bool,
+    /// The socket's slot in `Shared::registrations`; `usize::MAX` once it left them.
     slot: usize,
     /// Edge (the armed mask as described above), oneshot (everything disarmed after one
     /// event, re-armed only by `reregister`) or level (never disarmed: the request is
@@ -628,21 +634,8 @@ impl SockState {
             return Ok(());
         }
         if !shared.polling.load(Ordering::SeqCst) {
-            if !inner.queued {
-                let mut updates = lock(&shared.updates);
-                // Checked under the queue's lock: `shutdown` sets `closed`, then empties the
-                // queue under it, so a push either sees `closed` or is emptied out.
-                if shared.closed.load(Ordering::SeqCst) {
-                    return Ok(());
-                }
-                inner.queued = true;
-                if updates.len() >= 1024 && updates.len().is_power_of_two() {
-                    // Registered and deregistered without a poll in between: prune.
-                    updates.retain(|s| !s.dead.load(Ordering::Relaxed));
-                }
-                updates.push(Arc::clone(self));
-                drop(updates);
-                shared.has_updates.store(true, Ordering::SeqCst);
+            if !self.enqueue(inner) {
+                return Ok(());
             }
             std::sync::atomic::fence(Ordering::SeqCst);
             if !shared.polling.load(Ordering::SeqCst) {
@@ -651,6 +644,42 @@ impl SockState {
             // A poller started meanwhile and may have drained the queue already.
         }
         self.update(inner)
+    }
+
+    /// Puts the socket on `Shared::updates` (once); `false` if the selector is closed.
+    fn enqueue(self: &Arc<Self>, inner: &mut SockInner) -> bool {
+        let shared = &self.shared;
+        if !inner.queued {
+            let mut updates = lock(&shared.updates);
+            // Checked under the queue's lock: `shutdown` sets `closed`, then empties the
+            // queue under it, so a push either sees `closed` or is emptied out.
+            if shared.closed.load(Ordering::SeqCst) {
+                return false;
+            }
+            inner.queued = true;
+            if updates.len() >= 1024 && updates.len().is_power_of_two() {
+                // Registered and deregistered without a poll in between: prune.
+                updates.retain(|s| !s.dead.load(Ordering::Relaxed));
+            }
+            updates.push(Arc::clone(self));
+            drop(updates);
+            shared.has_updates.store(true, Ordering::SeqCst);
+        }
+        true
+    }
+
+    /// A submit or cancel made from this thread failed while another thread polls: the
+    /// socket is queued and the poller woken, so that it tries again at once and, should that
+    /// fail too, reports an error event (`drain_updates`) rather than leave an armed direction
+    /// with nothing in flight, silent for ever.
+    fn retry_on_poller(self: &Arc<Self>, inner: &mut SockInner) {
+        if inner.deleted || !self.enqueue(inner) {
+            return;
+        }
+        let shared = &self.shared;
+        if shared.begin_op() && shared.port.post(key::RETRY, std::ptr::null()).is_err() {
+            shared.end_op();
+        }
     }
 
     /// Brings the kernel in line with `armed`: submits a request when none is in flight and
@@ -718,6 +747,12 @@ impl SockState {
         inner.pending = 0;
         inner.cancel_sent = false;
         if inner.deleted {
+            if inner.slot != usize::MAX {
+                // Deregistered while its cancel failed (`deregister`): out of the list now.
+                let slot = std::mem::replace(&mut inner.slot, usize::MAX);
+                drop(inner);
+                self.shared.remove_registration(slot);
+            }
             return None;
         }
         // SAFETY: the completion was dequeued, so the kernel is done with the buffers, and we
@@ -737,7 +772,7 @@ impl SockState {
             // The socket was closed under us: its registration ends silently.
             inner.deleted = true;
             self.dead.store(true, Ordering::Relaxed);
-            let slot = inner.slot;
+            let slot = std::mem::replace(&mut inner.slot, usize::MAX);
             drop(inner);
             self.shared.remove_registration(slot);
             return None;
@@ -790,8 +825,9 @@ impl SockState {
         if armed != inner.armed {
             inner.armed = armed;
             if let Err(_err) = self.schedule(&mut inner) {
-                // The next register/reregister reports it; the operation's own result stands.
+                // The operation's own result stands; the poller tries again.
                 trace!("re-arming an AFD poll request failed: {}", _err);
+                self.retry_on_poller(&mut inner);
             }
         }
     }
@@ -827,11 +863,18 @@ impl SockState {
         }
         if inner.pending != 0 && !inner.cancel_sent {
             // SAFETY: a request is in flight with this status block, sent through `self.afd`.
-            if unsafe { self.afd.cancel(self.iosb.get()) }.is_ok() {
-                inner.cancel_sent = true;
+            match unsafe { self.afd.cancel(self.iosb.get()) } {
+                Ok(()) => inner.cancel_sent = true,
+                Err(_err) => {
+                    // The request stays in flight (until the socket closes): the socket stays
+                    // in the port's registrations, so a `Poll` shutting down cancels it again
+                    // and waits for it; its completion takes it out (`complete`).
+                    trace!("cancelling an AFD poll request failed: {}", _err);
+                    return;
+                }
             }
         }
-        let slot = inner.slot;
+        let slot = std::mem::replace(&mut inner.slot, usize::MAX);
         drop(inner);
         self.shared.remove_registration(slot);
     }
@@ -1056,5 +1099,107 @@ pub(crate) mod event {
                 .field("data", &self.0.data)
                 .finish()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Issue 16, defect 5: the quiet error paths, shown by making this thread's AFD calls fail
+    //! (`afd::fault`).
+    use super::*;
+    use std::io::Write;
+    use std::os::windows::io::AsRawSocket;
+
+    fn tcp_pair() -> (std::net::TcpStream, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (b, _) = listener.accept().unwrap();
+        a.set_nonblocking(true).unwrap();
+        (a, b)
+    }
+
+    fn with_faults<T>(f: impl FnOnce() -> T) -> T {
+        afd::fault::FAIL.with(|c| c.set(true));
+        let out = f();
+        afd::fault::FAIL.with(|c| c.set(false));
+        out
+    }
+
+    /// Polls (bounded) until an event for `token` comes; whether one did.
+    fn event_for(selector: &mut Selector, token: usize, within: Duration) -> bool {
+        let mut events = Events::with_capacity(16);
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            selector
+                .select(&mut events, Some(Duration::from_millis(50)))
+                .unwrap();
+            if events.events.iter().any(|e| e.data == token) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// A deregistration whose cancel fails leaves the request in flight: the socket must stay
+    /// in the port's registrations, so that dropping the `Poll` cancels it again and collects
+    /// its completion (before: the drain waited out its 10 s bound and leaked the state).
+    #[test]
+    fn deregister_with_a_failed_cancel_is_collected_at_shutdown() {
+        let selector = Selector::new().unwrap();
+        let (a, _b) = tcp_pair();
+        let sock = selector
+            .register_socket(a.as_raw_socket(), Token(1), Interest::READABLE)
+            .unwrap();
+        assert_ne!(lock(&sock.inner).pending, 0, "a request is in flight");
+        with_faults(|| sock.deregister());
+        let shared = Arc::clone(selector.shared());
+        drop(selector);
+        assert_eq!(shared.in_flight.load(Ordering::SeqCst), 0, "request collected");
+        assert_eq!(Arc::strong_count(&sock), 1, "the kernel's reference was taken back");
+    }
+
+    /// A re-arm whose cancel (or submit) fails on a thread other than the poller's, while it
+    /// polls: the poller retries at once, so the data that is there is reported (before: the
+    /// failure was only traced, and no event ever came).
+    #[test]
+    fn rearm_with_a_failed_call_is_retried_by_the_poller() {
+        let mut selector = Selector::new().unwrap();
+        let (a, mut b) = tcp_pair();
+        let sock = selector
+            .register_socket(a.as_raw_socket(), Token(1), Interest::READABLE)
+            .unwrap();
+        b.write_all(b"x").unwrap();
+        assert!(event_for(&mut selector, 1, Duration::from_secs(5)));
+        // The next wait submits the request for what is still armed (not the data).
+        selector
+            .select(&mut Events::with_capacity(16), Some(Duration::ZERO))
+            .unwrap();
+        assert_ne!(lock(&sock.inner).pending, 0, "a request is in flight");
+        let shared = Arc::clone(selector.shared());
+        // One long wait (no 50 ms steps): `polling` stays set until a packet comes, so the
+        // re-arm below takes the direct path.
+        let poller = std::thread::spawn(move || {
+            let mut events = Events::with_capacity(16);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return false;
+                }
+                selector.select(&mut events, Some(left)).unwrap();
+                if events.events.iter().any(|e| e.data == 1) {
+                    return true;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !shared.polling.load(Ordering::SeqCst) {
+            assert!(Instant::now() < deadline, "the poller never started");
+            std::thread::yield_now();
+        }
+        // "x" was never read: a read would answer it, but the edge needs the re-arm.
+        with_faults(|| sock.rearm(Rearm::Read));
+        assert!(poller.join().unwrap(), "no event after the failed re-arm");
+        drop(a);
     }
 }
