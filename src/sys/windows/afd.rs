@@ -195,7 +195,7 @@ impl Afd {
         context: *const c_void,
     ) -> io::Result<()> {
         #[cfg(test)]
-        fault::check()?;
+        super::fault::check()?;
         // The status field doubles as "not completed yet" for anyone who looks.
         // SAFETY: the caller guarantees `iosb` is valid and unshared (see above).
         unsafe { (*iosb).Anonymous.Status = STATUS_PENDING };
@@ -235,7 +235,7 @@ impl Afd {
     /// `iosb` must be the status block of a request sent through this handle, still valid.
     pub(crate) unsafe fn cancel(&self, iosb: *mut IO_STATUS_BLOCK) -> io::Result<()> {
         #[cfg(test)]
-        fault::check()?;
+        super::fault::check()?;
         let mut cancel_iosb = IO_STATUS_BLOCK::default();
         // SAFETY: the handle is valid; `iosb` identifies the request (only compared by the
         // kernel); `cancel_iosb` is a live local.
@@ -244,27 +244,6 @@ impl Afd {
             Ok(())
         } else {
             Err(nt_error(status))
-        }
-    }
-}
-
-/// Fault injection for the unit tests: while a thread has `FAIL` set, its poll requests and
-/// cancels fail (as an invalid handle would make them) before reaching the driver.
-#[cfg(test)]
-pub(crate) mod fault {
-    use std::cell::Cell;
-    use std::io;
-
-    thread_local! {
-        pub(crate) static FAIL: Cell<bool> = const { Cell::new(false) };
-    }
-
-    pub(crate) fn check() -> io::Result<()> {
-        if FAIL.with(Cell::get) {
-            // ERROR_INVALID_HANDLE
-            Err(io::Error::from_raw_os_error(6))
-        } else {
-            Ok(())
         }
     }
 }

@@ -35,6 +35,7 @@
 //! See [Named Pipe Operations](https://learn.microsoft.com/en-us/windows/win32/ipc/named-pipe-operations)
 //! and [Synchronous and Overlapped I/O](https://learn.microsoft.com/en-us/windows/win32/sync/synchronous-and-asynchronous-i-o).
 
+use std::cell::UnsafeCell;
 use std::ffi::OsStr;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::os::windows::ffi::OsStrExt;
@@ -53,7 +54,7 @@ use windows_sys::Win32::System::Pipes::{
     ConnectNamedPipe, CreateNamedPipeW, DisconnectNamedPipe, PIPE_READMODE_BYTE,
     PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE, PIPE_UNLIMITED_INSTANCES,
 };
-use windows_sys::Win32::System::IO::{CancelIoEx, OVERLAPPED_ENTRY};
+use windows_sys::Win32::System::IO::{CancelIoEx, OVERLAPPED, OVERLAPPED_ENTRY};
 
 use super::afd;
 use super::selector::{key, Event, Overlapped, Registration, Selector, Shared, WRITE_CLOSED};
@@ -167,6 +168,28 @@ unsafe fn container(overlapped: *const Overlapped, index: usize) -> *const Inner
             .cast::<u8>()
             .sub(index * std::mem::size_of::<Overlapped>())
             .cast()
+    }
+}
+
+/// The `OVERLAPPED` of field `index` (0 connect, 1 read, 2 write, 3 notify), derived from the
+/// pointer `Arc::into_raw` gave for the reference the operation hands to the kernel: its
+/// completion turns that pointer back into the whole `Inner` ([`take_back`]), so it must carry
+/// the whole `Inner`'s provenance, not a field reference's.
+///
+/// # Safety
+///
+/// `context` must come from `Arc::into_raw` of a live `Inner`.
+unsafe fn overlapped_of(context: *const Inner, index: usize) -> *mut OVERLAPPED {
+    // SAFETY: `context` points at a live `Inner` (the caller's contract); `addr_of!` makes no
+    // reference. The kernel writes through the result: the `OVERLAPPED` is in an `UnsafeCell`.
+    unsafe {
+        let field = match index {
+            0 => std::ptr::addr_of!((*context).connect),
+            1 => std::ptr::addr_of!((*context).read),
+            2 => std::ptr::addr_of!((*context).write),
+            _ => std::ptr::addr_of!((*context).notify),
+        };
+        UnsafeCell::raw_get(std::ptr::addr_of!((*field).raw))
     }
 }
 
@@ -313,9 +336,11 @@ impl Inner {
         st.read_buf.clear();
         st.read_buf.reserve(READ_BUF);
         let context = Arc::into_raw(Arc::clone(self));
+        // SAFETY: `context` is `Arc::into_raw` of this live `Inner`.
+        let overlapped = unsafe { overlapped_of(context, 1) };
         // SAFETY: the read `OVERLAPPED` is not in flight (read state is Idle) and we hold the
         // lock; zero is its required initial state.
-        unsafe { *self.read.as_ptr() = std::mem::zeroed() };
+        unsafe { *overlapped = std::mem::zeroed() };
         // SAFETY: the buffer's spare capacity is writable for READ_BUF bytes and, like the
         // `OVERLAPPED`, lives in `self`, kept alive by `context` until the completion; nothing
         // touches it while the read is Pending.
@@ -325,7 +350,7 @@ impl Inner {
                 st.read_buf.as_mut_ptr(),
                 READ_BUF as u32,
                 std::ptr::null_mut(),
-                self.read.as_ptr(),
+                overlapped,
             )
         };
         if ok != 0 || matches!(last_error(), ERROR_IO_PENDING | ERROR_MORE_DATA) {
@@ -363,7 +388,11 @@ impl Inner {
             return;
         }
         let context = Arc::into_raw(Arc::clone(self));
-        match port.port.post(key::OVERLAPPED, self.notify.as_ptr()) {
+        // SAFETY: `context` is `Arc::into_raw` of this live `Inner`.
+        match port
+            .port
+            .post(key::OVERLAPPED, unsafe { overlapped_of(context, 3) })
+        {
             Ok(()) => st.notify_pending = true,
             Err(_) => {
                 // SAFETY: the packet was not queued: the reference comes back here.
@@ -512,9 +541,11 @@ impl Inner {
         let pos = st.write_pos;
         let len = st.write_buf.len() - pos;
         let context = Arc::into_raw(Arc::clone(self));
+        // SAFETY: `context` is `Arc::into_raw` of this live `Inner`.
+        let overlapped = unsafe { overlapped_of(context, 2) };
         // SAFETY: the write `OVERLAPPED` is not in flight (the state is not Pending), lock
         // held.
-        unsafe { *self.write.as_ptr() = std::mem::zeroed() };
+        unsafe { *overlapped = std::mem::zeroed() };
         // SAFETY: `write_buf` and the `OVERLAPPED` live in `self`, kept alive by `context`
         // until the completion; nothing touches them while the write is Pending. `pos` is
         // within the buffer (`write_pos <= write_buf.len()`).
@@ -524,7 +555,7 @@ impl Inner {
                 st.write_buf.as_ptr().add(pos),
                 len as u32,
                 std::ptr::null_mut(),
-                self.write.as_ptr(),
+                overlapped,
             )
         };
         if ok != 0 || last_error() == ERROR_IO_PENDING {
@@ -555,10 +586,12 @@ impl Inner {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         let context = Arc::into_raw(Arc::clone(self));
+        // SAFETY: `context` is `Arc::into_raw` of this live `Inner`.
+        let overlapped = unsafe { overlapped_of(context, 0) };
         // SAFETY: no connect is in flight (`connecting` is false), lock held.
-        unsafe { *self.connect.as_ptr() = std::mem::zeroed() };
+        unsafe { *overlapped = std::mem::zeroed() };
         // SAFETY: the `OVERLAPPED` lives in `self`, kept alive by `context` until completion.
-        let ok = unsafe { ConnectNamedPipe(self.handle, self.connect.as_ptr()) };
+        let ok = unsafe { ConnectNamedPipe(self.handle, overlapped) };
         if ok != 0 || last_error() == ERROR_IO_PENDING {
             // Pending, or done at once with a success status: either way a completion packet
             // is queued (the handle is associated with the port, without

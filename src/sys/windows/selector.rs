@@ -289,8 +289,10 @@ impl Shared {
                 // SAFETY: a waker packet carries the reference `Waker::wake` gave away with
                 // `Arc::into_raw`; the port hands it back exactly once, here.
                 let waker = unsafe { Arc::from_raw(entry.lpOverlapped as *const WakerState) };
-                // Cleared before the event is handed out: a wake from now on posts again.
-                waker.pending.store(false, Ordering::SeqCst);
+                // Cleared before the event is handed out: a wake from now on posts again. A
+                // swap (AcqRel): this read-modify-write is ordered after the wake that set it
+                // and before any later wake's swap, whatever the interleaving.
+                waker.pending.swap(false, Ordering::AcqRel);
                 if let Some(events) = events {
                     events.push(Event {
                         flags: afd::POLL_RECEIVE,
@@ -1118,13 +1120,6 @@ mod tests {
         (a, b)
     }
 
-    fn with_faults<T>(f: impl FnOnce() -> T) -> T {
-        afd::fault::FAIL.with(|c| c.set(true));
-        let out = f();
-        afd::fault::FAIL.with(|c| c.set(false));
-        out
-    }
-
     /// Polls (bounded) until an event for `token` comes; whether one did.
     fn event_for(selector: &mut Selector, token: usize, within: Duration) -> bool {
         let mut events = Events::with_capacity(16);
@@ -1151,7 +1146,7 @@ mod tests {
             .register_socket(a.as_raw_socket(), Token(1), Interest::READABLE)
             .unwrap();
         assert_ne!(lock(&sock.inner).pending, 0, "a request is in flight");
-        with_faults(|| sock.deregister());
+        crate::sys::windows::fault::failing(|| sock.deregister());
         let shared = Arc::clone(selector.shared());
         drop(selector);
         assert_eq!(shared.in_flight.load(Ordering::SeqCst), 0, "request collected");
@@ -1198,7 +1193,7 @@ mod tests {
             std::thread::yield_now();
         }
         // "x" was never read: a read would answer it, but the edge needs the re-arm.
-        with_faults(|| sock.rearm(Rearm::Read));
+        crate::sys::windows::fault::failing(|| sock.rearm(Rearm::Read));
         assert!(poller.join().unwrap(), "no event after the failed re-arm");
         drop(a);
     }
