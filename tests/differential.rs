@@ -173,6 +173,8 @@ enum Net {
     UdpSend(usize, usize),
     /// UDP: socket 3 connects to a port nobody listens on, then sends there.
     UdpSendToClosed,
+    /// UDP: socket 3, not connected, `send_to` a port nobody listens on.
+    UdpSendToClosedUnconnected,
     /// UDP `token`: receives until `WouldBlock`: the datagrams' sizes or the error's kind.
     UdpDrain(usize),
 }
@@ -417,6 +419,9 @@ macro_rules! interpreters {
                     Net::UdpSendToClosed => {
                         let r = udp[&3].connect(super::closed_port());
                         format!("{} {}", res(r), res(udp[&3].send(b"anyone?")))
+                    }
+                    Net::UdpSendToClosedUnconnected => {
+                        res(udp[&3].send_to(b"anyone?", super::closed_port()))
                     }
                     Net::UdpDrain(t) => {
                         let mut sizes = Vec::new();
@@ -816,6 +821,26 @@ fn udp() {
         UdpDrain(3),
         UdpConnect,
         UdpSend(4, 2),
+        Wait(3, Readable),
+        UdpDrain(3),
+    ]);
+    // tokio's `udp::send_to_recv_closed_returns_err`: an unconnected socket's datagram to a
+    // closed port, then reads (no event may keep coming for nothing to read).
+    check_net(&[
+        Udp(Int::RW),
+        Wait(3, Writable),
+        UdpSendToClosedUnconnected,
+        Wait(3, Readable),
+        UdpDrain(3),
+        Wait(3, Readable),
+        UdpDrain(3),
+        Wait(3, Readable),
+    ]);
+    check_net(&[
+        Udp(Int::R),
+        UdpSendToClosedUnconnected,
+        Wait(3, Readable),
+        UdpDrain(3),
         Wait(3, Readable),
         UdpDrain(3),
     ]);
