@@ -1128,3 +1128,55 @@ fn message_mode_pipe_larger_than_the_buffer() {
     let got = h.read_exact(&client, CLIENT, message.len(), 1024);
     assert!(got == message, "message corrupted");
 }
+
+/// Reliability (issue 16): 40 clients in turn, each writing 256 KiB and dropping its end at
+/// once, its write still in flight (delivered, then its handle closes); every other server
+/// then drops its own write in flight to the client that is gone. Every byte arrives, in
+/// order, and the handle count comes back to where it was.
+#[test]
+fn many_clients_drop_mid_write() {
+    run_isolated("many_clients_drop_mid_write", || {
+        let mut h = Harness::new();
+        let round = |h: &mut Harness, i: usize| {
+            let name = pipe_name();
+            let mut server = NamedPipe::new(&name).unwrap();
+            h.poll.registry().register(&mut server, SERVER, RW).unwrap();
+            let mut client = open_client(&name);
+            h.poll.registry().register(&mut client, CLIENT, RW).unwrap();
+            server.connect().unwrap();
+            let data = pattern(256 * 1024 + i, i as u32);
+            h.wait_writable(CLIENT);
+            h.write_all(&client, CLIENT, &data);
+            drop(client);
+            let mut got = Vec::with_capacity(data.len());
+            let mut buf = vec![0; 64 * 1024];
+            loop {
+                match (&server).read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        h.wait_readable(SERVER);
+                    }
+                    Err(e) => panic!("round {i}: read: {e}"),
+                }
+            }
+            assert_eq!(got.len(), data.len(), "round {i}: bytes");
+            assert!(got == data, "round {i}: the data changed");
+            if i % 2 == 0 {
+                // To a client that is gone: fails now or when it completes; either way the
+                // handle closes.
+                let _ = (&server).write(&data);
+            }
+            drop(server);
+            h.seen.clear();
+        };
+        round(&mut h, 0);
+        let before = settle(&mut h);
+        for i in 1..=40 {
+            round(&mut h, i);
+        }
+        let after = settle(&mut h);
+        eprintln!("40 clients: handles before {before}, after {after}");
+        assert_eq!(after, before, "leaked {}", after as isize - before as isize);
+    });
+}
