@@ -487,14 +487,20 @@ impl Selector {
                 trigger,
             }),
             dead: AtomicBool::new(false),
+            unsubmitted: AtomicBool::new(true),
         });
         let slot = shared.add_registration(Arc::clone(&sock) as Arc<dyn Registration>);
         let mut inner = lock(&sock.inner);
         inner.slot = slot;
-        // Submitted at once, not queued: the registration takes effect now, as epoll's does,
-        // so nothing that happens before the next `poll` can slip by, and a failure is this
-        // call's error.
-        if let Err(err) = sock.update(&mut inner) {
+        // The first request is queued like any other (so `register` + `deregister` with no
+        // `poll` between costs no kernel call, as upstream's), and submitted by whichever
+        // comes first: the next `poll`, or the next I/O operation on the socket
+        // (`do_io`). The latter matters: a request reports the socket's state when it is
+        // submitted, and under Wine an error that came before it (the ICMP answer to a
+        // connected UDP socket's first `send`) is not part of that state, so a request
+        // submitted after the send would never report it. With a thread blocked in `poll`,
+        // `schedule` submits it at once, and a failure is this call's error.
+        if let Err(err) = sock.schedule(&mut inner) {
             inner.deleted = true;
             inner.slot = usize::MAX;
             drop(inner);
@@ -578,6 +584,9 @@ pub(crate) struct SockState {
     inner: Mutex<SockInner>,
     /// `inner.deleted`, readable without the lock (to prune the update queue).
     dead: AtomicBool,
+    /// Registered, and its first request not submitted yet (see `register_socket`): the
+    /// next I/O operation on the socket submits it first (`IoSourceState::do_io`).
+    unsubmitted: AtomicBool,
 }
 
 // SAFETY: `iosb` and `info` are only touched under `inner`'s lock and only while no request is
@@ -688,6 +697,7 @@ impl SockState {
     /// something is armed; cancels one that misses an armed event (its completion, dequeued by
     /// `poll`, submits the right one).
     fn update(self: &Arc<Self>, inner: &mut SockInner) -> io::Result<()> {
+        self.unsubmitted.store(false, Ordering::Relaxed);
         // While anything is armed a request is in flight: also when only the error events
         // are (a WRITABLE-only socket after its writable event), which epoll always reports
         // (`EPOLLERR`/`EPOLLHUP`) and a reset must not go unreported.
@@ -811,6 +821,20 @@ impl SockState {
         event
     }
 
+    /// Submits the first request of a registration that is still queued (before an I/O
+    /// operation, see `register_socket`). A failure is left to the polling thread, which
+    /// finds the socket still queued, tries again and reports an error event.
+    #[cold]
+    fn submit_first(self: &Arc<Self>) {
+        let mut inner = lock(&self.inner);
+        if self.unsubmitted.load(Ordering::Relaxed) && !inner.deleted && inner.pending == 0 {
+            if let Err(_err) = self.update(&mut inner) {
+                trace!("submitting an AFD poll request failed: {}", _err);
+                self.retry_on_poller(&mut inner);
+            }
+        }
+    }
+
     /// `WouldBlock` from an operation: its direction is armed again.
     fn rearm(self: &Arc<Self>, rearm: Rearm) {
         let mut inner = lock(&self.inner);
@@ -912,6 +936,11 @@ impl IoSourceState {
     where
         F: FnOnce(&T) -> io::Result<R>,
     {
+        if let Some(sock) = &self.sock {
+            if sock.unsubmitted.load(Ordering::Relaxed) {
+                sock.submit_first();
+            }
+        }
         let res = f(io);
         if let Err(err) = &res {
             if err.kind() == io::ErrorKind::WouldBlock {
@@ -1144,6 +1173,11 @@ mod tests {
         let (a, _b) = tcp_pair();
         let sock = selector
             .register_socket(a.as_raw_socket(), Token(1), Interest::READABLE)
+            .unwrap();
+        // The first request goes with the next poll.
+        let mut selector = selector;
+        selector
+            .select(&mut Events::with_capacity(16), Some(Duration::ZERO))
             .unwrap();
         assert_ne!(lock(&sock.inner).pending, 0, "a request is in flight");
         crate::sys::windows::fault::failing(|| sock.deregister());
