@@ -9,7 +9,9 @@
 //! `Arc`) holding the request's buffers, and at most one request in flight. The edge
 //! semantics of mio are kept with an *armed* mask:
 //!
-//! - registering or re-registering arms every event of the interest;
+//! - registering or re-registering arms every event of the interest (errors are always
+//!   armed, so a request stays in flight while anything is armed: a WRITABLE-only socket
+//!   still hears of a reset after its writable event, as epoll's `EPOLLERR`);
 //! - a completion reports `events & armed` and disarms exactly what it reported (everything
 //!   after an error): data reported leaves the peer's FIN armed, so a close after an exact
 //!   read is still an event;
@@ -17,11 +19,17 @@
 //!
 //! The request for what is still armed is not re-submitted at once: the socket is queued
 //! (`Shared::updates`) and the polling thread submits one request per queued socket, with
-//! everything armed by then, just before it waits again. Handling an event (disarm, read to
+//! everything armed by then, just before it waits again. A registration's first request is
+//! queued the same way (so `register` + `deregister` between two polls costs no kernel call),
+//! but an I/O operation on the socket submits it first if it is still queued: a request
+//! reports the state it finds, and under Wine an error caused by that operation (the ICMP
+//! answer to a UDP `send`) would not be part of a later request's state. Handling an event (disarm, read to
 //! `WouldBlock`, re-arm) thus costs one request, never a submit followed by a cancel. A
 //! change made while a thread is blocked in `poll` cannot wait for the queue: it is
 //! submitted (or the request in flight cancelled and re-submitted) from the calling thread
-//! at once, so that `Poll` sees it ([`SockState::schedule`]).
+//! at once, so that `Poll` sees it ([`SockState::schedule`]); if that fails, the socket is
+//! queued and the poller woken (`key::RETRY`) to try again, and a failure there is reported
+//! as an error event, never left as an armed direction with nothing in flight.
 //!
 //! So after an event nothing is reported for that readiness until an operation proves it
 //! drained, and nothing spins: a request is only in flight for events nobody has been told
@@ -34,9 +42,11 @@
 //! it, given to the kernel as the request's context (`Arc::into_raw`) and taken back when the
 //! completion is dequeued (`Arc::from_raw`). Deregistering or dropping a source cancels its
 //! request (`NtCancelIoFileEx`); the memory stays valid until the cancelled completion is
-//! dequeued. When the last handle on a `Poll` goes, every request is cancelled and the port
-//! drained of their completions before it closes ([`Shared::shutdown`]): no use-after-free
-//! and no leaked reference, also with requests in flight.
+//! dequeued; a socket whose cancel failed stays in the port's registrations until its
+//! completion comes. When the last handle on a `Poll` goes, every request is cancelled and the
+//! port drained of their completions before it closes ([`Shared::shutdown`]): no use-after-free
+//! and no leaked reference, also with requests in flight. A socket re-armed after that is
+//! never queued again (it would keep the port alive through the queue).
 
 use std::cell::UnsafeCell;
 use std::fmt;
