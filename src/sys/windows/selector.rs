@@ -35,6 +35,26 @@
 //! drained, and nothing spins: a request is only in flight for events nobody has been told
 //! about yet.
 //!
+//! # A socket's lifecycle
+//!
+//! The state of a [`SockState`] is its `SockInner` flags: `pending` (the events of the request
+//! in flight, 0 if none), `cancel_sent`, `queued` (on `Shared::updates`), `deleted`, plus
+//! `armed`. Every transition, and the function that makes it:
+//!
+//! | what happens | before | after | where |
+//! |---|---|---|---|
+//! | `register` | — | queued, nothing in flight (a thread in `poll`: submitted at once) | `Selector::register_socket` → `schedule` |
+//! | an I/O operation while the first request is still queued | queued | request in flight (still queued: the drain finds it up to date) | `IoSourceState::do_io` → `submit_first` |
+//! | `poll` drains the queue | queued | request in flight for `armed` (if anything is armed); the one in flight cancelled if it misses an armed event; a failed call: error event, `armed` = 0 | `drain_updates` → `update` |
+//! | a completion | in flight (or cancelling) | nothing in flight; the event `events & armed`, those disarmed (all after an error or a oneshot event); queued again while anything is armed | `complete` → `schedule` |
+//! | `WouldBlock` | any, registered | direction re-armed: queued (a thread in `poll`: submitted or cancelled at once; a failure queues it and wakes the poller, `key::RETRY`) | `rearm` → `schedule` |
+//! | `reregister` | registered | everything of the new interest armed, request brought up to date at once | `reregister` → `update` |
+//! | `deregister` / drop | registered | `deleted`; taken off the queue if last; the request in flight cancelled; if the cancel fails, left in the port's registrations until its completion | `deregister` |
+//! | a completion after `deregister` | deleted, in flight | gone (out of the registrations) | `complete` |
+//! | the socket closed under its request | in flight | `deleted`, gone | `complete` (`POLL_LOCAL_CLOSE`) |
+//! | the `Poll` dropped | any | `deleted`, requests cancelled and drained | `Shared::shutdown` → `cancel_all` |
+//! | anything after that | deleted | nothing: never queued or submitted again (`schedule` checks `deleted`, and `closed` under the queue's lock) | `schedule`, `enqueue` |
+//!
 //! # Lifetimes
 //!
 //! The kernel writes a request's `IO_STATUS_BLOCK` and `AFD_POLL_INFO` until it completes.
