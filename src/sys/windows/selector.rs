@@ -37,9 +37,9 @@
 //!
 //! # A socket's lifecycle
 //!
-//! The state of a [`SockState`] is its `SockInner` flags: `pending` (the events of the request
-//! in flight, 0 if none), `cancel_sent`, `queued` (on `Shared::updates`), `deleted`, plus
-//! `armed`. Every transition, and the function that makes it:
+//! The state of a [`SockState`] is its `SockInner`: `request` (`Idle`, `InFlight(events)` or
+//! `Cancelling`, one enum), `queued` (on `Shared::updates`), `deleted`, plus `armed`. Every
+//! transition, and the function that makes it:
 //!
 //! | what happens | before | after | where |
 //! |---|---|---|---|
@@ -509,8 +509,7 @@ impl Selector {
                 token,
                 interests: interest_mask(interests),
                 armed: interest_mask(interests),
-                pending: 0,
-                cancel_sent: false,
+                request: Request::Idle,
                 deleted: false,
                 queued: false,
                 slot: usize::MAX,
@@ -605,7 +604,7 @@ fn interest_mask(interests: Interest) -> u32 {
 /// A registered socket: its poll request's buffers and its edge-triggering state.
 pub(crate) struct SockState {
     /// Written by the kernel while a request is in flight; read only after its completion
-    /// was dequeued (when `pending` is 0 again), under `inner`'s lock.
+    /// was dequeued (when `request` is `Idle` again), under `inner`'s lock.
     iosb: UnsafeCell<IO_STATUS_BLOCK>,
     info: UnsafeCell<PollInfo>,
     afd: Arc<Afd>,
@@ -639,6 +638,19 @@ impl fmt::Debug for SockState {
     }
 }
 
+/// A socket's AFD poll request. At most one is in flight; the kernel owns the buffers (and a
+/// reference to the `SockState`) from its submission until its completion is dequeued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Request {
+    /// None in flight: the buffers are ours.
+    Idle,
+    /// In flight, asking for these events.
+    InFlight(u32),
+    /// In flight and asked to cancel (it missed an armed event, or the socket is going): its
+    /// completion comes next, and nothing is submitted until then.
+    Cancelling,
+}
+
 #[derive(Debug)]
 struct SockInner {
     token: Token,
@@ -646,10 +658,8 @@ struct SockInner {
     interests: u32,
     /// Those not reported since they were last armed.
     armed: u32,
-    /// The events of the request in flight; 0 when none is.
-    pending: u32,
-    /// The request in flight was asked to cancel (it no longer asks for the right events).
-    cancel_sent: bool,
+    /// The AFD poll request: none, in flight, or in flight and cancelled.
+    request: Request,
     /// Deregistered, dropped or closed: no more requests or events.
     deleted: bool,
     /// In `Shared::updates`.
@@ -735,19 +745,16 @@ impl SockState {
             return Ok(());
         }
         let mask = inner.armed | afd::POLL_LOCAL_CLOSE;
-        if inner.pending != 0 {
-            if inner.pending & mask != mask && !inner.cancel_sent {
-                // SAFETY: a request is in flight, so `iosb` is its status block, alive (we hold
-                // a reference) and sent through `self.afd`.
-                unsafe { self.afd.cancel(self.iosb.get())? };
-                inner.cancel_sent = true;
-            }
-            return Ok(());
+        match inner.request {
+            // Missing an armed event: cancelled; its completion submits the right one.
+            Request::InFlight(events) if events & mask != mask => return self.cancel(inner),
+            Request::InFlight(_) | Request::Cancelling => return Ok(()),
+            Request::Idle => {}
         }
         if !self.shared.begin_op() {
             return Ok(());
         }
-        // SAFETY: no request is in flight (`pending == 0`) and we hold the lock: nobody else
+        // SAFETY: no request is in flight (`Request::Idle`) and we hold the lock: nobody else
         // reads or writes the buffers.
         unsafe {
             *self.info.get() = PollInfo {
@@ -763,15 +770,14 @@ impl SockState {
         }
         let context = Arc::into_raw(Arc::clone(self));
         // SAFETY: the buffers live in `self`, which the reference passed as `context` keeps
-        // alive until the completion is dequeued; nothing touches them until then (`pending`
+        // alive until the completion is dequeued; nothing touches them until then (`request`
         // is set below, under the lock we hold).
         match unsafe {
             self.afd
                 .poll(self.info.get(), self.iosb.get(), context.cast())
         } {
             Ok(()) => {
-                inner.pending = mask;
-                inner.cancel_sent = false;
+                inner.request = Request::InFlight(mask);
                 Ok(())
             }
             Err(err) => {
@@ -783,11 +789,21 @@ impl SockState {
         }
     }
 
+    /// Cancels the request in flight, once (`Cancelling` then); nothing to do without one.
+    fn cancel(&self, inner: &mut SockInner) -> io::Result<()> {
+        if let Request::InFlight(_) = inner.request {
+            // SAFETY: a request is in flight, so `iosb` is its status block, alive (it holds a
+            // reference to `self`) and sent through `self.afd`.
+            unsafe { self.afd.cancel(self.iosb.get())? };
+            inner.request = Request::Cancelling;
+        }
+        Ok(())
+    }
+
     /// A dequeued completion: the event to report, if any, then the next request.
     fn complete(self: &Arc<Self>) -> Option<Event> {
         let mut inner = lock(&self.inner);
-        inner.pending = 0;
-        inner.cancel_sent = false;
+        inner.request = Request::Idle;
         if inner.deleted {
             if inner.slot != usize::MAX {
                 // Deregistered while its cancel failed (`deregister`): out of the list now.
@@ -857,7 +873,10 @@ impl SockState {
     #[cold]
     fn submit_first(self: &Arc<Self>) {
         let mut inner = lock(&self.inner);
-        if self.unsubmitted.load(Ordering::Relaxed) && !inner.deleted && inner.pending == 0 {
+        if self.unsubmitted.load(Ordering::Relaxed)
+            && !inner.deleted
+            && inner.request == Request::Idle
+        {
             if let Err(_err) = self.update(&mut inner) {
                 trace!("submitting an AFD poll request failed: {}", _err);
                 self.retry_on_poller(&mut inner);
@@ -917,18 +936,12 @@ impl SockState {
                 inner.queued = false;
             }
         }
-        if inner.pending != 0 && !inner.cancel_sent {
-            // SAFETY: a request is in flight with this status block, sent through `self.afd`.
-            match unsafe { self.afd.cancel(self.iosb.get()) } {
-                Ok(()) => inner.cancel_sent = true,
-                Err(_err) => {
-                    // The request stays in flight (until the socket closes): the socket stays
-                    // in the port's registrations, so a `Poll` shutting down cancels it again
-                    // and waits for it; its completion takes it out (`complete`).
-                    trace!("cancelling an AFD poll request failed: {}", _err);
-                    return;
-                }
-            }
+        if let Err(_err) = self.cancel(&mut inner) {
+            // The request stays in flight (until the socket closes): the socket stays in the
+            // port's registrations, so a `Poll` shutting down cancels it again and waits for
+            // it; its completion takes it out (`complete`).
+            trace!("cancelling an AFD poll request failed: {}", _err);
+            return;
         }
         let slot = std::mem::replace(&mut inner.slot, usize::MAX);
         drop(inner);
@@ -941,11 +954,8 @@ impl Registration for SockState {
         let mut inner = lock(&self.inner);
         inner.deleted = true;
         self.dead.store(true, Ordering::Relaxed);
-        if inner.pending != 0 && !inner.cancel_sent {
-            // SAFETY: as in `deregister`.
-            let _ = unsafe { self.afd.cancel(self.iosb.get()) };
-            inner.cancel_sent = true;
-        }
+        // A failure leaves nothing more to try: the drain waits for the request (bounded).
+        let _ = self.cancel(&mut inner);
     }
 }
 
@@ -1209,7 +1219,7 @@ mod tests {
         selector
             .select(&mut Events::with_capacity(16), Some(Duration::ZERO))
             .unwrap();
-        assert_ne!(lock(&sock.inner).pending, 0, "a request is in flight");
+        assert_ne!(lock(&sock.inner).request, Request::Idle, "a request is in flight");
         crate::sys::windows::fault::failing(|| sock.deregister());
         let shared = Arc::clone(selector.shared());
         drop(selector);
@@ -1233,7 +1243,7 @@ mod tests {
         selector
             .select(&mut Events::with_capacity(16), Some(Duration::ZERO))
             .unwrap();
-        assert_ne!(lock(&sock.inner).pending, 0, "a request is in flight");
+        assert_ne!(lock(&sock.inner).request, Request::Idle, "a request is in flight");
         let shared = Arc::clone(selector.shared());
         // One long wait (no 50 ms steps): `polling` stays set until a packet comes, so the
         // re-arm below takes the direct path.
