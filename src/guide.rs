@@ -232,3 +232,24 @@
 //! epoll never modifies an exclusive registration: `reregister` answers `InvalidInput`
 //! (deregister and register again). The poll(2) fallback, kqueue and Windows answer
 //! `Unsupported` for exclusive registrations.
+//!
+//! ## 8. Differences from upstream mio, found by running both
+//!
+//! `tests/differential.rs` runs the same small scripts (create, register, connect, write,
+//! drop, poll with a bounded timeout, …) against upstream mio 1.2.5 and this crate and
+//! compares what a caller sees. Every difference it found was either fixed (to upstream's
+//! behaviour) or is kept for the reason given here, each with a test that shows it.
+//!
+//! | Where | This crate | Upstream 1.2.5 | Why kept |
+//! |---|---|---|---|
+//! | Windows `NamedPipe`: the client closed its end | readable **and** read-closed | readable only | the same flags as a socket's end of file, as epoll and kqueue report for pipes; a loop that checks `is_read_closed` learns it without another read |
+//! | Windows `NamedPipe`: `read` on a server end before `connect`, after a client came and went | end of file (`Ok(0)`), as the OS answers | `WouldBlock` if it was registered before the client came, end of file if after | one answer whatever the order; `connect` then answers `Ok`, as upstream's |
+//! | Windows sockets: a reset (AFD's abort) | `is_error()` true (and read- and write-closed) | `is_error()` false (read- and write-closed) | the same answer as epoll and kqueue give for a reset (`EPOLLERR`); code written on Linux that checks `is_error` behaves the same on Windows |
+//! | Windows sockets: a poll request that itself fails (e.g. the socket was closed under it) | reported as AFD's abort | as a failed connect | with the row above, both are error + read-closed + write-closed here, so what a caller sees is the same |
+//! | Windows `NamedPipe::new` | `PIPE_REJECT_REMOTE_CLIENTS` | remote clients accepted | a pipe made by `new` is local IPC; accepting SMB clients from other machines is a security choice a caller should make explicitly (create the pipe with `CreateNamedPipeW` and hand it over with `from_raw_handle`) |
+//! | poll(2) fallback (`--cfg mio_unsupported_force_poll_poll`): a `Waker` woken, then dropped before any poll | the wake is dropped with the `Waker` | the wake is still reported | events of a source that is gone carry a token the program may already have reused; epoll reports it in both crates, as the wake was made while the `Waker` lived |
+//! | poll(2) fallback: a connected UDP socket's second `recv` after its ICMP error | `WouldBlock` | `NotFound` | nothing failed: the error was reported by the first `recv`, and there is no datagram |
+//!
+//! With `--cfg mio_unsupported_test_poll_no_rdhup` (this crate's own switch: its poll(2)
+//! selector as on a system without `POLLRDHUP`) the comparison does not run: upstream has no
+//! such switch, so the two would not run the same platform.

@@ -18,7 +18,10 @@
 //! their end; `released_by_the_next_poll` checks that release on its own.
 #![cfg(all(feature = "os-poll", feature = "os-ext", feature = "net"))]
 
+mod net_util;
 mod util;
+
+use net_util::linger_zero;
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -242,39 +245,6 @@ fn tcp_stream_connect_accept() {
             settle(&mut poll, &mut events);
         });
     });
-}
-
-/// `SO_LINGER` 0: closing sends an RST.
-fn linger_zero(stream: &TcpStream) {
-    #[cfg(unix)]
-    rustix::net::sockopt::set_socket_linger(stream, Some(Duration::ZERO)).unwrap();
-    #[cfg(windows)]
-    {
-        use std::os::windows::io::AsRawSocket;
-        use windows_sys::Win32::Networking::WinSock::{
-            setsockopt, LINGER, SOCKET_ERROR, SOL_SOCKET, SO_LINGER,
-        };
-        let linger = LINGER {
-            l_onoff: 1,
-            l_linger: 0,
-        };
-        // SAFETY: a live socket; the option value is a `LINGER` of the size given.
-        let res = unsafe {
-            setsockopt(
-                stream.as_raw_socket() as usize,
-                SOL_SOCKET,
-                SO_LINGER,
-                (&linger as *const LINGER).cast(),
-                std::mem::size_of::<LINGER>() as i32,
-            )
-        };
-        assert_ne!(
-            res,
-            SOCKET_ERROR,
-            "SO_LINGER: {}",
-            io::Error::last_os_error()
-        );
-    }
 }
 
 #[test]

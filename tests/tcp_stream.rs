@@ -805,3 +805,30 @@ fn deregister_then_no_events_and_reregister_changes_token() {
     );
     assert_eq!(read_polling(&mut poll, &mut events, &client, 1), b"1");
 }
+
+/// Issue 16, defect 3: a socket registered for WRITABLE only, its writable event handled
+/// (and nothing written since, so no `WouldBlock` re-armed anything), still hears of a reset:
+/// errors are always reported (epoll: `EPOLLERR`/`EPOLLHUP`; Windows: a poll request stays
+/// in flight for them).
+// Not on WASI: its sockets have no `SO_LINGER`, so a reset cannot be made on purpose.
+#[cfg(any(unix, windows))]
+#[test]
+fn writable_only_reports_a_reset_after_its_writable_event() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let listener = net::TcpListener::bind(any_local_address()).unwrap();
+    let mut stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    poll.registry()
+        .register(&mut stream, CLIENT, Interest::WRITABLE)
+        .unwrap();
+    expect_events(&mut poll, &mut events, vec![(CLIENT, Readiness::WRITABLE)]);
+    let (peer, _) = listener.accept().unwrap();
+    let peer = TcpStream::from_std(peer);
+    net_util::linger_zero(&peer);
+    drop(peer);
+    expect_events(
+        &mut poll,
+        &mut events,
+        vec![(CLIENT, Readiness::WRITE_CLOSED)],
+    );
+}

@@ -1093,3 +1093,38 @@ fn registry_clone_outlives_poll() {
     );
     drop((a, c));
 }
+
+/// Issue 16, defect 4: a `WouldBlock` after the `Poll` is gone re-arms the socket; that must
+/// not queue it for a poller that will never come (the queue would keep the port, an AFD
+/// handle and the socket's state alive for ever: +2 handles a time). 50 rounds, the handle
+/// count back to where it was.
+#[test]
+fn rearm_after_poll_dropped_leaks_nothing() {
+    run_isolated("rearm_after_poll_dropped_leaks_nothing", || {
+        let round = || {
+            let mut poll = Poll::new().unwrap();
+            let mut events = Events::with_capacity(16);
+            let (mut a, mut b) = tcp_pair();
+            poll.registry()
+                .register(&mut a, Token(1), Interest::READABLE)
+                .unwrap();
+            b.write_all(b"data").unwrap();
+            expect(&mut poll, &mut events, Token(1), |e| e.readable);
+            // The next poll submits the socket's next request (for what is still armed), so it
+            // is no longer queued when the `Poll` goes.
+            poll_once(&mut poll, &mut events, Some(Duration::ZERO));
+            drop(poll);
+            assert_eq!(drain(&a), 4);
+            drop(a);
+            drop(b);
+        };
+        round();
+        let before = handle_count();
+        for _ in 0..50 {
+            round();
+        }
+        let after = handle_count();
+        eprintln!("50 rounds: handles before {before}, after {after}");
+        assert_eq!(after, before, "leaked {}", after as isize - before as isize);
+    });
+}

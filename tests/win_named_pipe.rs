@@ -256,12 +256,16 @@ fn client_after_connect() {
 }
 
 #[test]
-fn io_before_register_would_block() {
+fn io_before_register_not_found() {
     let name = pipe_name();
     let server = NamedPipe::new(&name).unwrap();
-    assert!(would_block(server.connect()));
-    assert!(would_block((&server).write(b"x")));
-    assert!(would_block((&server).read(&mut [0; 8])));
+    // As upstream: `connect` needs the completion port (tests/differential.rs).
+    let err = server.connect().unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
+    let err = (&server).write(b"x").unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
+    let err = (&server).read(&mut [0; 8]).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
 }
 
 /// 100 KB each way, written in 10 000-byte writes, read with 1 KiB (smaller than the internal
@@ -607,6 +611,97 @@ fn disconnect_before_client_then_connect() {
     server.connect().unwrap();
     h.write_all(&c, CLIENT, b"again");
     assert_eq!(h.read_exact(&server, SERVER, 5, 64), b"again");
+}
+
+/// Issue 16, hang 1: the client connects after `register` and before `connect`, whose
+/// `ERROR_PIPE_CONNECTED` answers `Ok` at once. A loop that handled every event before calling
+/// `connect` and then waits for writable (as tokio's first write does) must get one.
+#[test]
+fn connect_ok_at_once_is_followed_by_a_writable_event() {
+    let mut h = Harness::new();
+    let name = pipe_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    h.poll.registry().register(&mut server, SERVER, RW).unwrap();
+    let client = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .unwrap();
+    // Everything reported so far was handled.
+    h.poll_once(Duration::from_millis(100));
+    h.seen.clear();
+    server.connect().expect("the client is already there");
+    h.wait_writable(SERVER);
+    h.write_all(&server, SERVER, b"hello");
+    drop(client);
+}
+
+/// Issue 16, hang 2 and defect 2: a client connects and leaves before `connect` is called.
+/// `ConnectNamedPipe` answers `ERROR_NO_DATA`: that is a connection (its client already
+/// gone), so `connect` is `Ok`, a readable event follows and `read` gives end of file; then
+/// `disconnect` + `connect` serve the next client.
+#[test]
+fn client_came_and_went_before_connect() {
+    let mut h = Harness::new();
+    let name = pipe_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    h.poll.registry().register(&mut server, SERVER, RW).unwrap();
+    drop(open_client(&name));
+    server
+        .connect()
+        .expect("a client that came and went is a connection");
+    h.wait_readable(SERVER);
+    assert_eq!((&server).read(&mut [0; 16]).unwrap(), 0);
+    // Still the same ended connection.
+    server.connect().expect("connect again before disconnect");
+
+    server.disconnect().unwrap();
+    assert!(would_block(server.connect()));
+    let mut client = open_client(&name);
+    h.poll.registry().register(&mut client, CLIENT, RW).unwrap();
+    h.wait_writable(SERVER);
+    server.connect().unwrap();
+    h.write_all(&client, CLIENT, b"next");
+    assert_eq!(h.read_exact(&server, SERVER, 4, 64), b"next");
+}
+
+/// Issue 16, defect 1: `write` said the data was taken; dropping the pipe right after must
+/// not lose it. 1 MiB (far more than the pipe's 64 KiB buffer, so the write is still in flight
+/// at the drop), read to end of file by a client on another thread while the loop goes on
+/// polling: exactly the bytes written arrive, then end of file.
+#[test]
+fn drop_after_write_delivers_everything() {
+    let mut h = Harness::new();
+    let name = pipe_name();
+    let mut server = NamedPipe::new(&name).unwrap();
+    h.poll.registry().register(&mut server, SERVER, RW).unwrap();
+    let mut client = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(&name)
+        .unwrap();
+    server.connect().unwrap();
+    let data = pattern(1 << 20, 16);
+    h.write_all(&server, SERVER, &data);
+    drop(server);
+    let reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).map(|_| got)
+    });
+    let deadline = Instant::now() + DEADLINE;
+    while !reader.is_finished() {
+        assert!(
+            Instant::now() < deadline,
+            "no end of file within {DEADLINE:?}"
+        );
+        h.poll_once(Duration::from_millis(20));
+    }
+    let got = reader
+        .join()
+        .unwrap()
+        .expect("the client reads to end of file");
+    assert_eq!(got.len(), data.len(), "bytes delivered after the drop");
+    assert!(got == data, "the data arrived changed");
 }
 
 #[test]
@@ -1032,4 +1127,56 @@ fn message_mode_pipe_larger_than_the_buffer() {
     assert_eq!((&server).write(&message).unwrap(), message.len());
     let got = h.read_exact(&client, CLIENT, message.len(), 1024);
     assert!(got == message, "message corrupted");
+}
+
+/// Reliability (issue 16): 40 clients in turn, each writing 256 KiB and dropping its end at
+/// once, its write still in flight (delivered, then its handle closes); every other server
+/// then drops its own write in flight to the client that is gone. Every byte arrives, in
+/// order, and the handle count comes back to where it was.
+#[test]
+fn many_clients_drop_mid_write() {
+    run_isolated("many_clients_drop_mid_write", || {
+        let mut h = Harness::new();
+        let round = |h: &mut Harness, i: usize| {
+            let name = pipe_name();
+            let mut server = NamedPipe::new(&name).unwrap();
+            h.poll.registry().register(&mut server, SERVER, RW).unwrap();
+            let mut client = open_client(&name);
+            h.poll.registry().register(&mut client, CLIENT, RW).unwrap();
+            server.connect().unwrap();
+            let data = pattern(256 * 1024 + i, i as u32);
+            h.wait_writable(CLIENT);
+            h.write_all(&client, CLIENT, &data);
+            drop(client);
+            let mut got = Vec::with_capacity(data.len());
+            let mut buf = vec![0; 64 * 1024];
+            loop {
+                match (&server).read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        h.wait_readable(SERVER);
+                    }
+                    Err(e) => panic!("round {i}: read: {e}"),
+                }
+            }
+            assert_eq!(got.len(), data.len(), "round {i}: bytes");
+            assert!(got == data, "round {i}: the data changed");
+            if i % 2 == 0 {
+                // To a client that is gone: fails now or when it completes; either way the
+                // handle closes.
+                let _ = (&server).write(&data);
+            }
+            drop(server);
+            h.seen.clear();
+        };
+        round(&mut h, 0);
+        let before = settle(&mut h);
+        for i in 1..=40 {
+            round(&mut h, i);
+        }
+        let after = settle(&mut h);
+        eprintln!("40 clients: handles before {before}, after {after}");
+        assert_eq!(after, before, "leaked {}", after as isize - before as isize);
+    });
 }

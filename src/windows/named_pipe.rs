@@ -25,14 +25,18 @@ use crate::{event, Interest, Registry, Token};
 ///   ([`BrokenPipe`](io::ErrorKind::BrokenPipe)).
 /// - **Connecting** (server end): [`connect`](NamedPipe::connect) returns `WouldBlock` until a
 ///   client arrives, then a writable event is delivered and `connect` returns `Ok(())`. A
-///   client that connected before `connect` was called makes it return `Ok(())` at once.
+///   client that connected before `connect` was called makes it return `Ok(())` at once, and
+///   a writable event follows; so does a client that connected and already left (its reads
+///   then give end of file, with a readable event).
 ///
 /// **Differences from the Unix types**: the pipe must be registered before any I/O (before
-/// that every operation returns `WouldBlock` and starts nothing, because a completion would
-/// have nowhere to go), and it stays tied to the first `Poll` it was registered with (a
-/// handle belongs to one completion port for life). Dropping a pipe with I/O in flight
-/// cancels that I/O and closes the handle; the buffers are freed once the cancellations have
-/// been collected by the `Poll`.
+/// that every operation returns [`NotFound`](io::ErrorKind::NotFound) and starts nothing,
+/// because a completion would have nowhere to go), and it stays tied to the first `Poll` it
+/// was registered with (a handle belongs to one completion port for life). Dropping a pipe
+/// cancels its read and its wait for a client; a write in flight is finished first (the data
+/// `write` accepted is delivered), then the handle is closed. The buffers are freed once the
+/// completions have been collected by the `Poll` (or when it is dropped, which cancels
+/// everything still in flight).
 ///
 /// # Examples
 ///
@@ -80,9 +84,10 @@ impl NamedPipe {
     }
 
     /// Waits for a client (server end). `Ok(())` when one is connected (also when it
-    /// connected before this call); `WouldBlock` while waiting: a writable event follows when
-    /// a client arrives, and calling `connect` again then returns `Ok(())`. A failed wait is
-    /// reported by [`take_error`](NamedPipe::take_error).
+    /// connected before this call, even if it already left: reads then give end of file);
+    /// `WouldBlock` while waiting: a writable event follows when a client arrives, and calling
+    /// `connect` again then returns `Ok(())`. A failed wait is reported by
+    /// [`take_error`](NamedPipe::take_error). `NotFound` before the pipe is registered.
     pub fn connect(&self) -> io::Result<()> {
         self.inner.connect()
     }

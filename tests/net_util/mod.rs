@@ -509,3 +509,39 @@ pub fn run_in_subprocess(test_name: &str) {
         out.status
     );
 }
+
+/// `SO_LINGER` 0: closing sends an RST. Any socket type (this crate's, upstream's in
+/// tests/differential.rs, std's).
+#[cfg(unix)]
+pub fn linger_zero<S: AsFd>(stream: &S) {
+    rustix::net::sockopt::set_socket_linger(stream, Some(Duration::ZERO)).unwrap();
+}
+
+/// `SO_LINGER` 0: closing sends an RST. Any socket type (this crate's, upstream's in
+/// tests/differential.rs, std's).
+#[cfg(windows)]
+pub fn linger_zero<S: AsRawSocket>(stream: &S) {
+    use windows_sys::Win32::Networking::WinSock::{
+        setsockopt, LINGER, SOCKET_ERROR, SOL_SOCKET, SO_LINGER,
+    };
+    let linger = LINGER {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a live socket; the option value is a `LINGER` of the size given.
+    let res = unsafe {
+        setsockopt(
+            stream.as_raw_socket() as usize,
+            SOL_SOCKET,
+            SO_LINGER,
+            (&linger as *const LINGER).cast(),
+            std::mem::size_of::<LINGER>() as i32,
+        )
+    };
+    assert_ne!(
+        res,
+        SOCKET_ERROR,
+        "SO_LINGER: {}",
+        io::Error::last_os_error()
+    );
+}

@@ -194,6 +194,8 @@ impl Afd {
         iosb: *mut IO_STATUS_BLOCK,
         context: *const c_void,
     ) -> io::Result<()> {
+        #[cfg(test)]
+        super::fault::check()?;
         // The status field doubles as "not completed yet" for anyone who looks.
         // SAFETY: the caller guarantees `iosb` is valid and unshared (see above).
         unsafe { (*iosb).Anonymous.Status = STATUS_PENDING };
@@ -232,6 +234,8 @@ impl Afd {
     ///
     /// `iosb` must be the status block of a request sent through this handle, still valid.
     pub(crate) unsafe fn cancel(&self, iosb: *mut IO_STATUS_BLOCK) -> io::Result<()> {
+        #[cfg(test)]
+        super::fault::check()?;
         let mut cancel_iosb = IO_STATUS_BLOCK::default();
         // SAFETY: the handle is valid; `iosb` identifies the request (only compared by the
         // kernel); `cancel_iosb` is a live local.

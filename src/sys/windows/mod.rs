@@ -34,3 +34,39 @@ pub(crate) mod named_pipe;
 pub(crate) mod io;
 #[cfg(any(feature = "net", feature = "os-poll"))]
 pub(crate) mod net;
+
+/// Fault injection for the unit tests: while a thread has `FAIL` set, the calls that check it
+/// fail there (as an invalid handle would make them): AFD poll requests and cancels, and
+/// `SetHandleInformation` after `accept`.
+#[cfg(test)]
+pub(crate) mod fault {
+    use std::io;
+    use std::sync::Mutex;
+    use std::thread::ThreadId;
+
+    /// The thread whose calls fail, if any: only that test's own thread, so other tests
+    /// running in parallel are never affected.
+    static FAILING: Mutex<Option<ThreadId>> = Mutex::new(None);
+
+    /// Held by the test injecting faults: one at a time.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    /// Runs `f` with this thread's checked calls failing.
+    pub(crate) fn failing<T>(f: impl FnOnce() -> T) -> T {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        *FAILING.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current().id());
+        let out = f();
+        *FAILING.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        out
+    }
+
+    pub(crate) fn check() -> io::Result<()> {
+        let failing = *FAILING.lock().unwrap_or_else(|e| e.into_inner());
+        if failing == Some(std::thread::current().id()) {
+            // ERROR_INVALID_HANDLE
+            Err(io::Error::from_raw_os_error(6))
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -28,12 +28,14 @@
 //! stays in its port's registrations from its first registration until it is dropped,
 //! deregistered or not, so that a `Poll` shutting down cancels whatever it still has in flight.
 //!
-//! I/O before the pipe is registered answers `WouldBlock` and starts nothing: without a
-//! completion port, a completion would be lost.
+//! I/O before the pipe is first registered answers `NotFound` (as upstream) and starts
+//! nothing: without a completion port, a completion would be lost. After a `deregister` the
+//! port is still there: I/O goes on, without events.
 //!
 //! See [Named Pipe Operations](https://learn.microsoft.com/en-us/windows/win32/ipc/named-pipe-operations)
 //! and [Synchronous and Overlapped I/O](https://learn.microsoft.com/en-us/windows/win32/sync/synchronous-and-asynchronous-i-o).
 
+use std::cell::UnsafeCell;
 use std::ffi::OsStr;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::os::windows::ffi::OsStrExt;
@@ -52,7 +54,7 @@ use windows_sys::Win32::System::Pipes::{
     ConnectNamedPipe, CreateNamedPipeW, DisconnectNamedPipe, PIPE_READMODE_BYTE,
     PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE, PIPE_UNLIMITED_INSTANCES,
 };
-use windows_sys::Win32::System::IO::{CancelIoEx, OVERLAPPED_ENTRY};
+use windows_sys::Win32::System::IO::{CancelIoEx, OVERLAPPED, OVERLAPPED_ENTRY};
 
 use super::afd;
 use super::selector::{key, Event, Overlapped, Registration, Selector, Shared, WRITE_CLOSED};
@@ -127,6 +129,9 @@ struct State {
     read_buf: Vec<u8>,
     write: WriteState,
     write_buf: Vec<u8>,
+    /// How much of `write_buf` the kernel has taken: a write that completes short is
+    /// re-submitted for the rest (the caller was told all of it was written).
+    write_pos: usize,
     connecting: bool,
     /// A pending connect completed with a client: the next `connect` answers `Ok` without
     /// asking again (the client may even be gone by then, and `ConnectNamedPipe` would answer
@@ -140,8 +145,10 @@ struct State {
     /// (data read, an error) is dropped when it completes.
     read_stale: bool,
     write_stale: bool,
-    /// The handle was closed (`NamedPipe` dropped).
+    /// The `NamedPipe` was dropped: nothing new is started.
     closed: bool,
+    /// The handle was closed: at the drop, or when the write still in flight then completes.
+    handle_closed: bool,
 }
 
 fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -161,6 +168,28 @@ unsafe fn container(overlapped: *const Overlapped, index: usize) -> *const Inner
             .cast::<u8>()
             .sub(index * std::mem::size_of::<Overlapped>())
             .cast()
+    }
+}
+
+/// The `OVERLAPPED` of field `index` (0 connect, 1 read, 2 write, 3 notify), derived from the
+/// pointer `Arc::into_raw` gave for the reference the operation hands to the kernel: its
+/// completion turns that pointer back into the whole `Inner` ([`take_back`]), so it must carry
+/// the whole `Inner`'s provenance, not a field reference's.
+///
+/// # Safety
+///
+/// `context` must come from `Arc::into_raw` of a live `Inner`.
+unsafe fn overlapped_of(context: *const Inner, index: usize) -> *mut OVERLAPPED {
+    // SAFETY: `context` points at a live `Inner` (the caller's contract); `addr_of!` makes no
+    // reference. The kernel writes through the result: the `OVERLAPPED` is in an `UnsafeCell`.
+    unsafe {
+        let field = match index {
+            0 => std::ptr::addr_of!((*context).connect),
+            1 => std::ptr::addr_of!((*context).read),
+            2 => std::ptr::addr_of!((*context).write),
+            _ => std::ptr::addr_of!((*context).notify),
+        };
+        UnsafeCell::raw_get(std::ptr::addr_of!((*field).raw))
     }
 }
 
@@ -215,6 +244,18 @@ fn is_broken(code: Option<i32>) -> bool {
         || c == ERROR_PIPE_NOT_CONNECTED as i32)
 }
 
+/// I/O on a pipe never registered: `NotFound`, as upstream answers. Without a completion
+/// port an operation's completion would have nowhere to go, so nothing is started.
+fn not_registered_yet(st: &State) -> io::Result<()> {
+    if st.port.is_none() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "named pipe not registered with a `Poll`: register it before any I/O",
+        ));
+    }
+    Ok(())
+}
+
 impl Inner {
     /// Wraps an owned pipe handle opened for overlapped I/O.
     pub(crate) fn new(handle: RawHandle) -> Arc<Inner> {
@@ -232,6 +273,7 @@ impl Inner {
                 read_buf: Vec::new(),
                 write: WriteState::Idle,
                 write_buf: Vec::new(),
+                write_pos: 0,
                 connecting: false,
                 connect_completed: false,
                 listening: false,
@@ -240,6 +282,7 @@ impl Inner {
                 read_stale: false,
                 write_stale: false,
                 closed: false,
+                handle_closed: false,
             }),
         })
     }
@@ -293,9 +336,11 @@ impl Inner {
         st.read_buf.clear();
         st.read_buf.reserve(READ_BUF);
         let context = Arc::into_raw(Arc::clone(self));
+        // SAFETY: `context` is `Arc::into_raw` of this live `Inner`.
+        let overlapped = unsafe { overlapped_of(context, 1) };
         // SAFETY: the read `OVERLAPPED` is not in flight (read state is Idle) and we hold the
         // lock; zero is its required initial state.
-        unsafe { *self.read.as_ptr() = std::mem::zeroed() };
+        unsafe { *overlapped = std::mem::zeroed() };
         // SAFETY: the buffer's spare capacity is writable for READ_BUF bytes and, like the
         // `OVERLAPPED`, lives in `self`, kept alive by `context` until the completion; nothing
         // touches it while the read is Pending.
@@ -305,7 +350,7 @@ impl Inner {
                 st.read_buf.as_mut_ptr(),
                 READ_BUF as u32,
                 std::ptr::null_mut(),
-                self.read.as_ptr(),
+                overlapped,
             )
         };
         if ok != 0 || matches!(last_error(), ERROR_IO_PENDING | ERROR_MORE_DATA) {
@@ -343,7 +388,11 @@ impl Inner {
             return;
         }
         let context = Arc::into_raw(Arc::clone(self));
-        match port.port.post(key::OVERLAPPED, self.notify.as_ptr()) {
+        // SAFETY: `context` is `Arc::into_raw` of this live `Inner`.
+        match port
+            .port
+            .post(key::OVERLAPPED, unsafe { overlapped_of(context, 3) })
+        {
             Ok(()) => st.notify_pending = true,
             Err(_) => {
                 // SAFETY: the packet was not queued: the reference comes back here.
@@ -401,6 +450,7 @@ impl Inner {
 
     pub(crate) fn read(self: &Arc<Self>, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
         let mut st = lock(&self.state);
+        not_registered_yet(&st)?;
         if matches!(st.read, ReadState::Idle) {
             self.start_read(&mut st);
         }
@@ -441,6 +491,7 @@ impl Inner {
 
     pub(crate) fn write(self: &Arc<Self>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         let mut st = lock(&self.state);
+        not_registered_yet(&st)?;
         match std::mem::replace(&mut st.write, WriteState::Idle) {
             WriteState::Err(err) => return Err(err),
             WriteState::Pending => {
@@ -467,38 +518,55 @@ impl Inner {
         if len == 0 {
             return Ok(0);
         }
-        if !port.begin_op() {
-            return Err(io::ErrorKind::WouldBlock.into());
+        st.write_pos = 0;
+        match self.submit_write(&mut st, &port) {
+            Ok(true) => Ok(len),
+            Ok(false) => Err(io::ErrorKind::WouldBlock.into()),
+            Err(err) => match err.raw_os_error() {
+                Some(c) if c == ERROR_PIPE_LISTENING as i32 => {
+                    st.listening = true;
+                    Err(io::ErrorKind::WouldBlock.into())
+                }
+                _ => Err(write_error(err)),
+            },
         }
+    }
+
+    /// Starts an overlapped `WriteFile` of `write_buf[write_pos..]`. `Ok(false)`: nothing
+    /// started, the selector is shutting down.
+    fn submit_write(self: &Arc<Self>, st: &mut State, port: &Shared) -> io::Result<bool> {
+        if !port.begin_op() {
+            return Ok(false);
+        }
+        let pos = st.write_pos;
+        let len = st.write_buf.len() - pos;
         let context = Arc::into_raw(Arc::clone(self));
-        // SAFETY: the write `OVERLAPPED` is not in flight (state was Idle), lock held.
-        unsafe { *self.write.as_ptr() = std::mem::zeroed() };
+        // SAFETY: `context` is `Arc::into_raw` of this live `Inner`.
+        let overlapped = unsafe { overlapped_of(context, 2) };
+        // SAFETY: the write `OVERLAPPED` is not in flight (the state is not Pending), lock
+        // held.
+        unsafe { *overlapped = std::mem::zeroed() };
         // SAFETY: `write_buf` and the `OVERLAPPED` live in `self`, kept alive by `context`
-        // until the completion; nothing touches them while the write is Pending.
+        // until the completion; nothing touches them while the write is Pending. `pos` is
+        // within the buffer (`write_pos <= write_buf.len()`).
         let ok = unsafe {
             WriteFile(
                 self.handle,
-                st.write_buf.as_ptr(),
+                st.write_buf.as_ptr().add(pos),
                 len as u32,
                 std::ptr::null_mut(),
-                self.write.as_ptr(),
+                overlapped,
             )
         };
         if ok != 0 || last_error() == ERROR_IO_PENDING {
             st.write = WriteState::Pending;
-            return Ok(len);
+            return Ok(true);
         }
         let err = io::Error::last_os_error();
         // SAFETY: the write failed at once: no packet, the reference comes back here.
         drop(unsafe { Arc::from_raw(context) });
         port.end_op();
-        match err.raw_os_error() {
-            Some(c) if c == ERROR_PIPE_LISTENING as i32 => {
-                st.listening = true;
-                Err(io::ErrorKind::WouldBlock.into())
-            }
-            _ => Err(write_error(err)),
-        }
+        Err(err)
     }
 
     /// `ConnectNamedPipe`, overlapped.
@@ -507,6 +575,7 @@ impl Inner {
         if std::mem::take(&mut st.connect_completed) {
             return Ok(());
         }
+        not_registered_yet(&st)?;
         if st.connecting || st.registered.is_none() || st.closed {
             return Err(io::ErrorKind::WouldBlock.into());
         }
@@ -517,10 +586,12 @@ impl Inner {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         let context = Arc::into_raw(Arc::clone(self));
+        // SAFETY: `context` is `Arc::into_raw` of this live `Inner`.
+        let overlapped = unsafe { overlapped_of(context, 0) };
         // SAFETY: no connect is in flight (`connecting` is false), lock held.
-        unsafe { *self.connect.as_ptr() = std::mem::zeroed() };
+        unsafe { *overlapped = std::mem::zeroed() };
         // SAFETY: the `OVERLAPPED` lives in `self`, kept alive by `context` until completion.
-        let ok = unsafe { ConnectNamedPipe(self.handle, self.connect.as_ptr()) };
+        let ok = unsafe { ConnectNamedPipe(self.handle, overlapped) };
         if ok != 0 || last_error() == ERROR_IO_PENDING {
             // Pending, or done at once with a success status: either way a completion packet
             // is queued (the handle is associated with the port, without
@@ -534,11 +605,18 @@ impl Inner {
         // SAFETY: no packet will come for this call: the reference comes back here.
         drop(unsafe { Arc::from_raw(context) });
         port.end_op();
-        if code == ERROR_PIPE_CONNECTED {
-            self.connected(&mut st);
-            Ok(())
-        } else {
-            Err(io::Error::from_raw_os_error(code as i32))
+        match code {
+            // A client is there already (`ERROR_PIPE_CONNECTED`), or came and already left
+            // (`ERROR_NO_DATA`: a connection whose reads give end of file, see
+            // ConnectNamedPipe's remarks). Either way it is a connection, and no completion
+            // will say so: a notification packet reports the readiness it brings (writable;
+            // readable with the end of file), as a completed connect does.
+            ERROR_PIPE_CONNECTED | ERROR_NO_DATA => {
+                self.connected(&mut st);
+                self.post_notify(&mut st);
+                Ok(())
+            }
+            _ => Err(io::Error::from_raw_os_error(code as i32)),
         }
     }
 
@@ -666,8 +744,10 @@ impl Inner {
         }
     }
 
-    /// The `NamedPipe` is dropped: deregister, cancel all I/O, close the handle. Buffers live
-    /// on (in `self`) until the cancelled operations' completions are dequeued.
+    /// The `NamedPipe` is dropped: deregister, cancel the read and the connect in flight,
+    /// and close the handle, at once or, with a write in flight, when it completes: `write`
+    /// told the caller the data was taken, so it is delivered, not cancelled. Buffers live on
+    /// (in `self`) until the operations' completions are dequeued.
     pub(crate) fn close(&self) {
         let mut st = lock(&self.state);
         if st.closed {
@@ -675,14 +755,33 @@ impl Inner {
         }
         st.closed = true;
         st.registered = None;
+        if matches!(st.read, ReadState::Pending) {
+            // SAFETY: the handle is open (closed only by `close_handle`, not yet: `closed`
+            // was false); the read `OVERLAPPED` is the one in flight.
+            unsafe { CancelIoEx(self.handle, self.read.as_ptr()) };
+        }
+        if st.connecting {
+            // SAFETY: as above, for the connect in flight.
+            unsafe { CancelIoEx(self.handle, self.connect.as_ptr()) };
+        }
+        if !matches!(st.write, WriteState::Pending) {
+            self.close_handle(&mut st);
+        }
+        // Else `write_done` closes it. The pipe keeps its slot in the port's registrations
+        // until then: a `Poll` dropped meanwhile cancels the write (`cancel_all`).
+    }
+
+    /// Closes the handle (once) and leaves the port's registrations.
+    fn close_handle(&self, st: &mut State) {
+        if std::mem::replace(&mut st.handle_closed, true) {
+            return;
+        }
         if let (Some(slot), Some(port)) = (st.slot.take(), &st.port) {
             port.remove_registration(slot);
         }
-        // SAFETY: the handle is valid until closed just below; a null `OVERLAPPED` cancels
-        // every operation this process started on it.
-        unsafe { CancelIoEx(self.handle, std::ptr::null()) };
-        // SAFETY: we own the handle and close it once (`closed` guards); pending operations
-        // complete (cancelled) through the port and keep `self` alive until then.
+        // SAFETY: we own the handle and close it once (`handle_closed` guards); operations
+        // still in flight complete (cancelled) through the port and keep `self` alive until
+        // then.
         unsafe { CloseHandle(self.handle) };
     }
 }
@@ -691,8 +790,10 @@ impl Registration for Inner {
     fn cancel_all(&self) {
         let mut st = lock(&self.state);
         st.registered = None;
-        if !st.closed {
-            // SAFETY: the handle is open (not `closed`); cancels this process's operations.
+        if !st.handle_closed {
+            // SAFETY: the handle is open; a null `OVERLAPPED` cancels every operation this
+            // process started on it (a write a dropped pipe left going included: its
+            // completion then closes the handle).
             unsafe { CancelIoEx(self.handle, std::ptr::null()) };
         }
     }
@@ -748,9 +849,27 @@ fn read_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
 }
 
 fn write_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
-    // SAFETY: started by `Inner::write` on field 2 with a reference given away.
+    // SAFETY: started by `Inner::submit_write` on field 2 with a reference given away.
     let inner = unsafe { take_back(entry, 2) };
     let mut st = lock(&inner.state);
+    if st.closed {
+        // The pipe was dropped with this write in flight: its data is delivered (or the
+        // write failed or was cancelled by a `Poll` going away); the rest of a short write
+        // follows, then the handle closes.
+        st.write = WriteState::Idle;
+        if let Ok(n) = status(entry) {
+            st.write_pos += n;
+            if n > 0 && st.write_pos < st.write_buf.len() && !st.write_stale {
+                if let Some(port) = st.port.clone() {
+                    if let Ok(true) = inner.submit_write(&mut st, &port) {
+                        return;
+                    }
+                }
+            }
+        }
+        inner.close_handle(&mut st);
+        return;
+    }
     if std::mem::take(&mut st.write_stale) {
         // A write of a connection `disconnect` ended: its result is not the next client's,
         // but a writer that got `WouldBlock` from the new connection meanwhile waits for
@@ -761,7 +880,20 @@ fn write_done(entry: &OVERLAPPED_ENTRY, events: Option<&mut Vec<Event>>) {
         return;
     }
     st.write = match status(entry) {
-        Ok(_) => WriteState::Idle,
+        Ok(n) => {
+            st.write_pos += n;
+            if n > 0 && st.write_pos < st.write_buf.len() {
+                // A short write (the caller was told all of it was taken): the rest goes now.
+                let port = st.port.clone();
+                match port.map(|port| inner.submit_write(&mut st, &port)) {
+                    Some(Ok(true)) => return,
+                    Some(Err(err)) => WriteState::Err(write_error(err)),
+                    None | Some(Ok(false)) => WriteState::Idle,
+                }
+            } else {
+                WriteState::Idle
+            }
+        }
         Err(err) => WriteState::Err(write_error(err)),
     };
     let flags = Inner::readiness(&st) & (afd::POLL_SEND | WRITE_CLOSED);

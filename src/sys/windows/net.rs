@@ -18,9 +18,9 @@ use windows_sys::Win32::Networking::WinSock::{
     accept, bind, connect, getsockopt, ioctlsocket, listen, recvfrom, sendto, WSAGetLastError,
     WSAIoctl, WSARecv, WSASend, WSASocketW, WSAStartup, AF_INET, AF_INET6, FIONBIO, IN6_ADDR,
     IN6_ADDR_0, INVALID_SOCKET, IN_ADDR, IN_ADDR_0, IPPROTO_IPV6, IPV6_V6ONLY, MSG_PEEK,
-    SIO_BASE_HANDLE, SIO_BSP_HANDLE_POLL, SIO_BSP_HANDLE_SELECT, SOCKADDR, SOCKADDR_IN,
-    SOCKADDR_IN6, SOCKADDR_IN6_0, SOCKADDR_STORAGE, SOCKET, SOCKET_ERROR, SOCK_DGRAM, SOCK_STREAM,
-    WSABUF, WSADATA, WSAESHUTDOWN, WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED,
+    SIO_BASE_HANDLE, SIO_BSP_HANDLE, SIO_BSP_HANDLE_POLL, SIO_BSP_HANDLE_SELECT, SOCKADDR,
+    SOCKADDR_IN, SOCKADDR_IN6, SOCKADDR_IN6_0, SOCKADDR_STORAGE, SOCKET, SOCKET_ERROR, SOCK_DGRAM,
+    SOCK_STREAM, WSABUF, WSADATA, WSAESHUTDOWN, WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED,
 };
 
 /// The backlog `TcpListener::bind` listens with, as std.
@@ -236,9 +236,20 @@ pub(crate) fn tcp_accept(listener: impl AsSocket) -> io::Result<(OwnedSocket, So
     // SAFETY: `raw` is a new socket that nothing else owns.
     let socket = unsafe { OwnedSocket::from_raw_socket(raw as RawSocket) };
     set_nonblocking(raw)?;
-    // SAFETY: a socket is a kernel handle; the call only changes its inheritance flag.
-    if unsafe { SetHandleInformation(raw as HANDLE, HANDLE_FLAG_INHERIT, 0) } == 0 {
-        return Err(io::Error::last_os_error());
+    // Not inherited by child processes. A socket of a non-IFS layered provider need not be a
+    // kernel handle, and then this fails: the connection is kept all the same (dropping it
+    // would lose a client the kernel already accepted), as such a socket cannot be inherited
+    // anyway.
+    // SAFETY: `raw` is a socket value we own; the call only reads it as a handle and changes
+    // that handle's inheritance flag, or fails.
+    let inherit_off = unsafe { SetHandleInformation(raw as HANDLE, HANDLE_FLAG_INHERIT, 0) } != 0;
+    #[cfg(test)]
+    let inherit_off = inherit_off && super::fault::check().is_ok();
+    if !inherit_off {
+        trace!(
+            "accepted socket kept inheritable: {}",
+            io::Error::last_os_error()
+        );
     }
     // SAFETY: `accept` wrote an address of `len` bytes (zeroed storage otherwise).
     let addr = std_addr(unsafe { storage.assume_init_ref() }, len)?;
@@ -276,8 +287,7 @@ pub(crate) fn only_v6(socket: impl AsSocket) -> io::Result<bool> {
 /// See [Winsock IOCTLs](https://learn.microsoft.com/en-us/windows/win32/winsock/winsock-ioctls).
 pub(crate) fn base_socket(socket: RawSocket) -> io::Result<RawSocket> {
     init();
-    let mut first_err = None;
-    for ioctl in [SIO_BASE_HANDLE, SIO_BSP_HANDLE_SELECT, SIO_BSP_HANDLE_POLL] {
+    choose_base_socket(socket as SOCKET, |ioctl| {
         let mut base: SOCKET = INVALID_SOCKET;
         let mut bytes = 0u32;
         // SAFETY: no input; `base` is a valid output buffer of the size given; synchronous.
@@ -294,12 +304,38 @@ pub(crate) fn base_socket(socket: RawSocket) -> io::Result<RawSocket> {
                 None,
             )
         };
-        if res != SOCKET_ERROR && base != INVALID_SOCKET {
-            return Ok(base as RawSocket);
+        if res == SOCKET_ERROR {
+            Err(last_error())
+        } else if base == INVALID_SOCKET {
+            Err(io::Error::from(io::ErrorKind::InvalidInput))
+        } else {
+            Ok(base)
         }
-        first_err.get_or_insert_with(last_error);
+    })
+    .map(|base| base as RawSocket)
+}
+
+/// The order of [`base_socket`]'s questions, as wepoll's write-up explains it: the base
+/// handle (`SIO_BASE_HANDLE`) if the provider answers; else the handle a layered provider
+/// would give `select`, then `WSAPoll` (`SIO_BSP_HANDLE_SELECT`, `_POLL`), but not an answer
+/// that is the socket itself (a provider that handles `select` on its own socket says so,
+/// and AFD does not know that socket); else the base provider's handle (`SIO_BSP_HANDLE`).
+/// The error is the first one's.
+fn choose_base_socket(
+    socket: SOCKET,
+    mut ask: impl FnMut(u32) -> io::Result<SOCKET>,
+) -> io::Result<SOCKET> {
+    let first_err = match ask(SIO_BASE_HANDLE) {
+        Ok(base) => return Ok(base),
+        Err(err) => err,
+    };
+    for ioctl in [SIO_BSP_HANDLE_SELECT, SIO_BSP_HANDLE_POLL] {
+        match ask(ioctl) {
+            Ok(base) if base != socket => return Ok(base),
+            _ => {}
+        }
     }
-    Err(first_err.unwrap_or_else(|| io::Error::from(io::ErrorKind::InvalidInput)))
+    ask(SIO_BSP_HANDLE).map_err(|_| first_err)
 }
 
 /// `len` as Winsock's `int` length: longer buffers are used up to `i32::MAX` bytes (a short
@@ -436,4 +472,61 @@ pub(crate) fn send_to(socket: impl AsSocket, buf: &[u8], addr: SocketAddr) -> io
         )
     })?;
     Ok(n as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 16, defect 6: the base-socket questions in wepoll's order.
+    #[test]
+    fn base_socket_order() {
+        let answer = |answers: &'static [(u32, Option<SOCKET>)]| {
+            move |ioctl: u32| {
+                answers
+                    .iter()
+                    .find(|(i, _)| *i == ioctl)
+                    .and_then(|(_, a)| *a)
+                    .ok_or_else(|| io::Error::from_raw_os_error(10045))
+            }
+        };
+        // The base handle when the provider answers.
+        assert_eq!(
+            choose_base_socket(7, answer(&[(SIO_BASE_HANDLE, Some(3))])).unwrap(),
+            3
+        );
+        // A select answer that is the socket itself is skipped; poll's is taken.
+        let got = choose_base_socket(
+            7,
+            answer(&[
+                (SIO_BSP_HANDLE_SELECT, Some(7)),
+                (SIO_BSP_HANDLE_POLL, Some(4)),
+            ]),
+        );
+        assert_eq!(got.unwrap(), 4);
+        // Both the socket itself: the base provider's handle.
+        let got = choose_base_socket(
+            7,
+            answer(&[
+                (SIO_BSP_HANDLE_SELECT, Some(7)),
+                (SIO_BSP_HANDLE_POLL, Some(7)),
+                (SIO_BSP_HANDLE, Some(5)),
+            ]),
+        );
+        assert_eq!(got.unwrap(), 5);
+        // Nothing answers: the first error.
+        let err = choose_base_socket(7, answer(&[])).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(10045));
+    }
+
+    /// Issue 16, defect 6: an accepted connection is kept when its handle's inheritance
+    /// cannot be changed (a non-IFS provider's socket; here a failure injected).
+    #[test]
+    fn accept_keeps_the_connection_when_inheritance_cannot_be_changed() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let res = crate::sys::windows::fault::failing(|| tcp_accept(listener.as_socket()));
+        let (_socket, addr) = res.expect("the accepted connection is kept");
+        assert!(addr.ip().is_loopback());
+    }
 }
