@@ -58,6 +58,10 @@ pub(crate) fn fin_by_peek() -> bool {
 /// error pending (recv(2) would report, and so clear, it): `Ok(0)` is the peer's FIN (recv(2):
 /// "the return value will be 0 when the peer has performed an orderly shutdown"). Data,
 /// `EAGAIN` (someone read it first) or any error: not a FIN.
+///
+/// `MSG_DONTWAIT` ("enables nonblocking operation", recv(2) on Linux and the BSDs), because a
+/// fd registered through `SourceFd` may be blocking: if another thread read the data between
+/// poll(2) and this peek, a blocking recv would hang the polling thread.
 pub(crate) fn peek_fin(fd: RawFd) -> bool {
     let mut byte = [0u8; 1];
     // SAFETY: `fd` is a registered fd (not -1), borrowed for one recv(2); if it was closed and
@@ -65,7 +69,7 @@ pub(crate) fn peek_fin(fd: RawFd) -> bool {
     // by the generation check anyway.
     let fd = unsafe { BorrowedFd::borrow_raw(fd) };
     matches!(
-        rustix::net::recv(fd, &mut byte, rustix::net::RecvFlags::PEEK),
+        rustix::net::recv(fd, &mut byte, rustix::net::RecvFlags::PEEK | rustix::net::RecvFlags::DONTWAIT),
         Ok((0, _))
     )
 }
