@@ -91,6 +91,7 @@ pub(crate) mod translate {
     /// errno values the receipts are compared with; the kqueue builds check them against libc.
     pub(crate) const ENOENT: i32 = 2;
     pub(crate) const EEXIST: i32 = 17;
+    pub(crate) const EPIPE: i32 = 32;
 
     /// The filters this crate submits or recognises.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,7 +203,8 @@ pub(crate) mod translate {
     }
 
     /// The result of submitting `changes` (errno per change, 0 for success): the first real
-    /// error, ignoring `ENOENT` from an `EV_DELETE` (that direction was not registered), but
+    /// error, ignoring `ENOENT` from an `EV_DELETE` (that direction was not registered) and
+    /// `EPIPE` from the write filter's `EV_ADD` (a pipe whose reader is gone), but
     /// `ENOENT` when every change was such a delete that found nothing (deregistering an fd that
     /// is not registered). With the error come the directions that were added by this call, for
     /// `register` to take back.
@@ -218,6 +220,12 @@ pub(crate) mod translate {
             match errno {
                 0 => added[i] = !delete,
                 ENOENT if delete => deleted_nothing += 1,
+                // `EV_ADD` of `EVFILT_WRITE` on a pipe whose reader is gone: FreeBSD's and
+                // DragonFly's `pipe_kqfilter` (sys/kern/sys_pipe.c) and macOS refuse it with
+                // `EPIPE` and add nothing. Not an error of the registration (epoll accepts such
+                // a pipe): the writer learns of the closed pipe from `write`'s `EPIPE`, and the
+                // other direction's change stands. Upstream mio ignores it too.
+                EPIPE if !delete && change.filter == Filter::Write => {}
                 errno => {
                     error.get_or_insert(errno);
                 }
@@ -429,6 +437,22 @@ pub(crate) mod translate {
             assert_eq!(apply_result(&[READ_ADD, WRITE_DEL], [0, ENOENT]), Ok(()));
         }
 
+        #[test]
+        fn a_pipe_without_reader_still_registers() {
+            // EPIPE from the write filter's EV_ADD: the register stands, the read filter
+            // added in the same call is kept (nothing to take back), as on epoll.
+            assert_eq!(
+                apply_result(&[READ_DEL, WRITE_ADD], [ENOENT, EPIPE]),
+                Ok(())
+            );
+            assert_eq!(apply_result(&[READ_ADD, WRITE_ADD], [0, EPIPE]), Ok(()));
+            // From the read filter it is a real error.
+            assert_eq!(
+                apply_result(&[READ_ADD, WRITE_DEL], [EPIPE, ENOENT]),
+                Err((EPIPE, [false, false]))
+            );
+        }
+
         fn raw(filter: Filter, flags: u16, fflags: u32) -> Raw {
             Raw {
                 filter,
@@ -540,6 +564,7 @@ mod os {
         assert!(translate::EV_EOF as u32 == bind::EV_EOF as u32);
         assert!(translate::ENOENT == libc::ENOENT);
         assert!(translate::EEXIST == libc::EEXIST);
+        assert!(translate::EPIPE == libc::EPIPE);
     };
 
     /// A `struct kevent`, exactly as kevent(2) reads and writes it.
