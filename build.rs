@@ -9,6 +9,7 @@
 //! | `mio_epoll_os` | Linux, Android, illumos | the epoll selector |
 //! | `mio_eventfd_os` | Linux, Android | the eventfd wake-up fd (a pipe elsewhere) |
 //! | `mio_kqueue_os` | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly | the kqueue selector, `EVFILT_USER` waker |
+//! | `mio_evfilt_user` | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, DragonFly (since 4.0) | the `EVFILT_USER` waker; NetBSD (< 10) and OpenBSD (< 7.8) lack the filter and use a pipe |
 //! | `mio_apple` | macOS, iOS, tvOS, visionOS, watchOS | no `SOCK_NONBLOCK`/`SOCK_CLOEXEC`, `accept4`, `pipe2` or `MSG_NOSIGNAL` |
 //! | `mio_fcntl_flags` | Apple's, Haiku | fds made close-on-exec and non-blocking by `fcntl` after creation: no `SOCK_NONBLOCK`/`SOCK_CLOEXEC`, `accept4` or `pipe2` (in rustix, for Haiku) |
 //! | `mio_aio` | FreeBSD, DragonFly, Apple's | `Interest::AIO` (and `EVFILT_AIO`) |
@@ -39,6 +40,12 @@ fn main() {
         (
             "mio_kqueue_os",
             libkqueue || apple || matches!(os, "freebsd" | "netbsd" | "openbsd" | "dragonfly"),
+        ),
+        // EVFILT_USER, the kqueue waker's filter: not on NetBSD before 10 nor OpenBSD before
+        // 7.8 (kevent answers EINVAL), which get the pipe waker, as upstream mio chooses.
+        (
+            "mio_evfilt_user",
+            libkqueue || apple || matches!(os, "freebsd" | "dragonfly"),
         ),
         ("mio_apple", apple),
         ("mio_fcntl_flags", apple || os == "haiku"),

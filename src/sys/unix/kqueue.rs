@@ -543,8 +543,11 @@ mod os {
     mod bind {
         pub(super) use libc::{
             kevent, EVFILT_READ, EVFILT_USER, EVFILT_WRITE, EV_ADD, EV_CLEAR, EV_DELETE,
-            EV_DISPATCH, EV_ENABLE, EV_EOF, EV_ERROR, EV_RECEIPT, NOTE_TRIGGER,
+            EV_DISPATCH, EV_ENABLE, EV_EOF, EV_ERROR, EV_RECEIPT,
         };
+        // The `EVFILT_USER` waker's.
+        #[cfg(all(mio_evfilt_user, not(mio_unsupported_force_waker_pipe)))]
+        pub(super) use libc::NOTE_TRIGGER;
     }
     /// Test-only: libkqueue's, on Linux (see `sys::unix::libkqueue`).
     #[cfg(mio_unsupported_test_libkqueue)]
@@ -912,7 +915,7 @@ mod os {
     /// mechanism but is triggered by user level code"): added with `EV_CLEAR` under the
     /// caller's token, so any number of triggers between two polls are one event; `wake` is
     /// `NOTE_TRIGGER`. It holds its own handle on the queue; dropping it deletes the event.
-    #[cfg(not(mio_unsupported_force_waker_pipe))]
+    #[cfg(all(mio_evfilt_user, not(mio_unsupported_force_waker_pipe)))]
     #[derive(Debug)]
     pub(crate) struct Waker {
         selector: Selector,
@@ -920,10 +923,10 @@ mod os {
     }
 
     /// The ident of the waker's user event; one waker per `Poll`.
-    #[cfg(not(mio_unsupported_force_waker_pipe))]
+    #[cfg(all(mio_evfilt_user, not(mio_unsupported_force_waker_pipe)))]
     const WAKER_IDENT: usize = 0;
 
-    #[cfg(not(mio_unsupported_force_waker_pipe))]
+    #[cfg(all(mio_evfilt_user, not(mio_unsupported_force_waker_pipe)))]
     impl Waker {
         pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
             let selector = selector.try_clone()?;
@@ -955,7 +958,7 @@ mod os {
         }
     }
 
-    #[cfg(not(mio_unsupported_force_waker_pipe))]
+    #[cfg(all(mio_evfilt_user, not(mio_unsupported_force_waker_pipe)))]
     impl Drop for Waker {
         fn drop(&mut self) {
             let delete = Change {
@@ -967,15 +970,17 @@ mod os {
         }
     }
 
-    /// Where the OS (or `--cfg mio_unsupported_force_waker_pipe`) gives no `EVFILT_USER`: a
+    /// Where the OS gives no `EVFILT_USER` (NetBSD before 10, OpenBSD before 7.8: kevent
+    /// answers `EINVAL`, so `Waker::new` and with it tokio's runtime would fail; build.rs's
+    /// `mio_evfilt_user`), or with `--cfg mio_unsupported_force_waker_pipe`: a
     /// self-pipe registered readable, as on epoll.
-    #[cfg(mio_unsupported_force_waker_pipe)]
+    #[cfg(any(not(mio_evfilt_user), mio_unsupported_force_waker_pipe))]
     #[derive(Debug)]
     pub(crate) struct Waker {
         fd: super::super::WakerFd,
     }
 
-    #[cfg(mio_unsupported_force_waker_pipe)]
+    #[cfg(any(not(mio_evfilt_user), mio_unsupported_force_waker_pipe))]
     impl Waker {
         pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
             let fd = super::super::WakerFd::new()?;

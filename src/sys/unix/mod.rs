@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | no `os-poll` | `sys::shell`: types only, operations panic | shell |
 //! | Linux, Android, illumos (`mio_epoll_os`) | [`epoll`] | eventfd ([`waker_eventfd`]; a pipe on illumos) registered with epoll |
-//! | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly (`mio_kqueue_os`) | [`kqueue`] | `EVFILT_USER` |
+//! | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly (`mio_kqueue_os`) | [`kqueue`] | `EVFILT_USER`; a self-pipe on NetBSD and OpenBSD (no `EVFILT_USER` before NetBSD 10 and OpenBSD 7.8) |
 //! | `--cfg mio_unsupported_force_poll_poll`, or another Unix | `sys::poll` (poll(2)), its calls in [`pollsys`] | folded into the selector |
 //! | `--cfg mio_unsupported_force_waker_pipe` | unchanged | a self-pipe ([`waker_pipe`]) |
 //!
@@ -45,8 +45,8 @@ macro_rules! cfg_backend {
         #[cfg(all(feature = "os-poll", mio_eventfd_os, not(mio_unsupported_force_waker_pipe)))]
         $item
     )* };
-    // Wherever a wake-up fd is needed and there is no eventfd: not on kqueue builds, whose
-    // waker is `EVFILT_USER`, unless forced.
+    // Wherever a wake-up fd is needed and there is no eventfd: not on kqueue builds whose
+    // waker is `EVFILT_USER` (all but NetBSD and OpenBSD), unless forced.
     (pipe: $($item:item)*) => { $(
         #[cfg(all(
             feature = "os-poll",
@@ -54,7 +54,8 @@ macro_rules! cfg_backend {
             any(
                 mio_unsupported_force_waker_pipe,
                 mio_unsupported_force_poll_poll,
-                not(mio_kqueue_os)
+                not(mio_kqueue_os),
+                not(mio_evfilt_user)
             )
         ))]
         $item
