@@ -25,13 +25,15 @@
 //!
 //! kqueue itself never refuses a second `EV_ADD` ("re-adding an existing event will modify the
 //! parameters of the original event") and happily adds a kevent for an fd never registered, so
-//! `register` and `reregister` first *probe* both filters with `EV_ENABLE` alone: an existing
-//! kevent answers 0 (it is already enabled: nothing changes, at most a spurious event), a missing
-//! one `ENOENT` (ERRORS: "the event could not be found to be modified or deleted"). Register on a
-//! registered fd then fails with `EEXIST` (`AlreadyExists`) and reregister on an unregistered fd
-//! with `ENOENT` (`NotFound`), as epoll answers; this costs one more `kevent` call per register
-//! and reregister. Two threads registering the same fd at the same moment may both pass the
-//! probe (epoll would refuse one); the later `EV_ADD` wins.
+//! `register` first *probes* both filters with `EV_ENABLE` alone: an existing kevent answers 0
+//! (it is already enabled: nothing changes, at most a spurious event), a missing one `ENOENT`
+//! (ERRORS: "the event could not be found to be modified or deleted"). `reregister` deletes
+//! both filters first (the trigger flags take effect only on a new knote), and those receipts
+//! answer the same question. Register on a registered fd then fails with `EEXIST`
+//! (`AlreadyExists`) and reregister on an unregistered fd with `ENOENT` (`NotFound`), as epoll
+//! answers; this costs one more `kevent` call per register and reregister. Two threads
+//! registering the same fd at the same moment may both pass the probe (epoll would refuse one);
+//! the later `EV_ADD` wins.
 //!
 //! The changes themselves are one `kevent` call: `EV_ADD | EV_CLEAR` for each wanted direction,
 //! `EV_DELETE` for the other. `ENOENT` from such an `EV_DELETE` only says that direction was not
@@ -79,7 +81,8 @@ pub(crate) mod translate {
     pub(crate) const EV_CLEAR: u16 = 0x0020;
     /// "Disable the event source immediately after delivery of an event": `Trigger::Oneshot`.
     /// Chosen over `EV_ONESHOT` (which deletes the kevent) so that the fired registration still
-    /// exists: `reregister` finds it (its `EV_ADD` enables it again) and `deregister` deletes it.
+    /// exists: `reregister` finds it (and replaces it with a new one) and `deregister` deletes
+    /// it.
     pub(crate) const EV_DISPATCH: u16 = 0x0080;
     /// "Forces EV_ERROR to always be returned": one receipt per change.
     pub(crate) const EV_RECEIPT: u16 = 0x0040;
@@ -867,9 +870,15 @@ mod os {
             })
         }
 
-        /// Replaces the token and interests of a registered `fd`; `ENOENT` if it is not.
-        /// `EV_ADD` on an existing kevent re-evaluates it, so a readiness already present is
-        /// reported afresh, as epoll's `EPOLL_CTL_MOD` does.
+        /// Replaces the token, interests and trigger of a registered `fd`; `ENOENT` if it is
+        /// not. Every BSD and XNU read `EV_CLEAR`, `EV_DISPATCH` and `EV_ONESHOT` only when a
+        /// knote is created (FreeBSD's `kqueue_register` in sys/kern/kern_event.c copies the
+        /// flags into a new knote; on an existing one `EV_ADD` only updates `udata`, `fflags`
+        /// and `data`), so a change of trigger needs a new knote: both filters are deleted
+        /// (whose receipts also answer whether the fd was registered, in place of the probe),
+        /// then the wanted ones added. Adding evaluates the filter, so a readiness already
+        /// present is reported afresh, as epoll's `EPOLL_CTL_MOD` does. If the add then fails
+        /// the fd is left unregistered (epoll would keep the old registration).
         pub(crate) fn reregister(
             &self,
             fd: RawFd,
@@ -877,8 +886,13 @@ mod os {
             interests: Interest,
         ) -> io::Result<()> {
             check_trigger(interests)?;
-            if let Some(errno) = translate::reregister_refusal(self.probe(fd, token)?) {
+            let deleted = self.submit_changes(fd, &translate::DELETE_BOTH, token)?;
+            if let Some(errno) = translate::reregister_refusal(translate::probe_result(deleted)) {
                 return Err(os_error(errno));
+            }
+            if !interests.is_readable() && !interests.is_writable() {
+                // `AIO`/`LIO` alone: nothing to add (see `translate::changes`).
+                return Ok(());
             }
             let changes = translate::changes(interests);
             let errnos = self.submit_changes(fd, &changes, token)?;
