@@ -69,10 +69,17 @@
 //! - `register` and `reregister` cost two `kevent` calls (one to learn whether the fd is
 //!   already registered, so the answers are epoll's: `AlreadyExists` for a second
 //!   `register`, `NotFound` for a `reregister` or `deregister` of an unknown fd);
-//! - a regular file can be registered readable (kqueue reports it readable while not at end
-//!   of file) where epoll refuses it with `PermissionDenied`; writable fails with `EINVAL`;
+//!   `reregister` deletes and re-adds the filters, because the kernels apply a trigger
+//!   (`EV_CLEAR`, `EV_DISPATCH`) only to a new knote;
+//! - a regular file can be registered (FreeBSD's `ufs_kqfilter` reports it readable while
+//!   not at end of file and always writable) where epoll refuses it with `PermissionDenied`;
+//! - registering the write end of a pipe whose reader is gone succeeds, as on epoll (the
+//!   kernels answer `EPIPE` and add no write filter; `write` then reports the broken pipe);
+//! - timeouts are passed as a `timespec`, but NetBSD and OpenBSD round them to clock ticks;
 //! - a kqueue is not inherited by a child created with `fork`: create a new `Poll` there;
-//! - a `Waker` is a user event on the queue itself: no fd of its own.
+//! - a `Waker` is a user event (`EVFILT_USER`) on the queue itself, with no fd of its own, on
+//!   Apple's systems, FreeBSD and DragonFly; NetBSD and OpenBSD get a self-pipe, since
+//!   `EVFILT_USER` arrived only in NetBSD 10 and OpenBSD 7.8.
 //!
 //! An unnamed Unix socket address (`std::os::unix::net::SocketAddr` with neither a path nor
 //! an abstract name) can be bound or connected to only on Linux and Android (autobind);

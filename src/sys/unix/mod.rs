@@ -7,6 +7,7 @@
 //! | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly (`mio_kqueue_os`) | [`kqueue`] | `EVFILT_USER`; a self-pipe on NetBSD and OpenBSD (no `EVFILT_USER` before NetBSD 10 and OpenBSD 7.8) |
 //! | `--cfg mio_unsupported_force_poll_poll`, or another Unix | `sys::poll` (poll(2)), its calls in [`pollsys`] | folded into the selector |
 //! | `--cfg mio_unsupported_force_waker_pipe` | unchanged | a self-pipe ([`waker_pipe`]) |
+//! | test-only: Linux with `--cfg mio_unsupported_test_libkqueue` | [`kqueue`], its kevent(2) from libkqueue ([`libkqueue`]) | `EVFILT_USER` |
 //!
 //! The OS families (`mio_*_os`, `mio_apple`) are set by build.rs; this file is the one place
 //! that turns them, the features and the `--cfg` switches into a backend.
