@@ -62,7 +62,8 @@ impl UnixListener {
 
     /// Creates a listener bound to `address`: a pathname, or on Linux an abstract name built
     /// with `std::os::linux::net::SocketAddrExt::from_abstract_name`. Listens with the largest
-    /// backlog the system allows (`somaxconn`).
+    /// backlog the system allows (`somaxconn`) on Linux, Android, FreeBSD, OpenBSD and Apple's
+    /// systems, and with 128 (`SOMAXCONN`) elsewhere.
     ///
     /// ```
     /// # fn main() -> std::io::Result<()> {

@@ -27,8 +27,27 @@ use rustix::net::{
 
 /// The backlog `TcpListener::bind` listens with, as std and upstream mio.
 const TCP_BACKLOG: i32 = 128;
-/// Unix listeners ask for the largest backlog: Linux turns -1 into `somaxconn`.
+/// Unix listeners ask for the largest backlog. -1 only where the kernel turns a negative
+/// backlog into its maximum: Linux and Android (`somaxconn`), FreeBSD, OpenBSD and Apple's
+/// (`solisten_proto`: "backlog < 0 || backlog > somaxconn" becomes somaxconn). NetBSD turns a
+/// negative backlog into 0 (a second concurrent connect is refused) and the others do not
+/// document it: they get 128, which is `SOMAXCONN` on NetBSD, DragonFly, illumos and Solaris.
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    mio_apple
+))]
 const UNIX_BACKLOG: i32 = -1;
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    mio_apple
+)))]
+const UNIX_BACKLOG: i32 = 128;
 
 /// `MSG_NOSIGNAL`: a closed peer is `EPIPE`, never `SIGPIPE`.
 #[cfg(not(mio_apple))]
