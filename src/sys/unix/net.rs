@@ -293,7 +293,9 @@ fn unnamed_addr() -> io::Result<SocketAddrUnix> {
 
 /// The std form of a Unix socket address the kernel gave back.
 fn std_unix_addr(addr: Option<SocketAddrAny>) -> io::Result<UnixSocketAddr> {
-    let addr = addr.and_then(|addr| SocketAddrUnix::try_from(addr).ok());
+    let addr = addr
+        .filter(|addr| !is_unnamed(addr))
+        .and_then(|addr| SocketAddrUnix::try_from(addr).ok());
     if let Some(addr) = &addr {
         if let Some(path) = addr.path_bytes() {
             use std::os::unix::ffi::OsStrExt;
@@ -312,6 +314,33 @@ fn std_unix_addr(addr: Option<SocketAddrAny>) -> io::Result<UnixSocketAddr> {
     }
     // An empty pathname is how std spells "unnamed".
     UnixSocketAddr::from_pathname("")
+}
+
+/// Whether an `AF_UNIX` address from accept(2) or getpeername(2) names no path. OpenBSD and
+/// DragonFly answer an unbound client with a full-size address whose `sun_path` is all zeros,
+/// which rustix's conversion debug-asserts on (a panic in debug builds), so the first byte of
+/// `sun_path` is checked first: offset 2 on every Unix (`sun_len` and `sun_family` on the
+/// BSDs and Apple's, a 16-bit `sun_family` on Linux). On Linux and Android a leading NUL is
+/// an abstract name instead, read by the conversion.
+fn is_unnamed(addr: &SocketAddrAny) -> bool {
+    let len = addr.addr_len() as usize;
+    if len <= 2 {
+        return true;
+    }
+    // SAFETY: `as_ptr` points to the address's storage, whose first `addr_len()` bytes are
+    // initialised; byte 2 is within them (`len > 2`).
+    let first = unsafe { *addr.as_ptr().cast::<u8>().add(2) };
+    unnamed_path(first)
+}
+
+/// See [`is_unnamed`]: a leading NUL in `sun_path`.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn unnamed_path(first: u8) -> bool {
+    first == 0
+}
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn unnamed_path(_: u8) -> bool {
+    false
 }
 
 /// A listening Unix stream socket: `socket`, `bind`, `listen(-1)`. An existing file at the
