@@ -91,8 +91,8 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// Sets or clears non-blocking mode (`ioctl(FIONBIO)`). Needed after converting a
-    /// [`ChildStdin`], which is blocking.
+    /// Sets or clears non-blocking mode (`ioctl(FIONBIO)`; `fcntl(O_NONBLOCK)` on illumos and
+    /// Solaris). Needed after converting a [`ChildStdin`], which is blocking.
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
         sys::pipe::set_nonblocking(&*self.inner, nonblocking)
     }
@@ -121,7 +121,8 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Sets or clears non-blocking mode (`ioctl(FIONBIO)`). Needed after converting a
+    /// Sets or clears non-blocking mode (`ioctl(FIONBIO)`; `fcntl(O_NONBLOCK)` on illumos and
+    /// Solaris). Needed after converting a
     /// [`ChildStdout`] or [`ChildStderr`], which are blocking.
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
         sys::pipe::set_nonblocking(&*self.inner, nonblocking)

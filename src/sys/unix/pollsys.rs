@@ -68,10 +68,8 @@ pub(crate) fn peek_fin(fd: RawFd) -> bool {
     // its number reused meanwhile, the peek reads nothing (MSG_PEEK) and the report is dropped
     // by the generation check anyway.
     let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-    matches!(
-        rustix::net::recv(fd, &mut byte, rustix::net::RecvFlags::PEEK | rustix::net::RecvFlags::DONTWAIT),
-        Ok((0, _))
-    )
+    let flags = rustix::net::RecvFlags::PEEK | rustix::net::RecvFlags::DONTWAIT;
+    matches!(rustix::net::recv(fd, &mut byte, flags), Ok((0, _)))
 }
 
 /// What epoll would refuse, refused the same way: a closed fd (`EBADF`), and regular files and
