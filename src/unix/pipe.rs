@@ -122,8 +122,8 @@ pub struct Receiver {
 
 impl Receiver {
     /// Sets or clears non-blocking mode (`ioctl(FIONBIO)`; `fcntl(O_NONBLOCK)` on illumos and
-    /// Solaris). Needed after converting a
-    /// [`ChildStdout`] or [`ChildStderr`], which are blocking.
+    /// Solaris). Needed after converting a [`ChildStdout`] or [`ChildStderr`], which are
+    /// blocking.
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
         sys::pipe::set_nonblocking(&*self.inner, nonblocking)
     }
