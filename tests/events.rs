@@ -22,8 +22,9 @@ fn are_send_and_sync() {
     target_os = "linux",
     target_arch = "x86_64",
     feature = "os-poll",
-    not(mio_unsupported_force_poll_poll)
-))] // The epoll layout.
+    not(mio_unsupported_force_poll_poll),
+    not(mio_unsupported_test_libkqueue)
+))] // The epoll layout (not libkqueue's `struct kevent`).
 fn sizes() {
     // `Event` is exactly the kernel's packed `struct epoll_event`.
     assert_eq!(std::mem::size_of::<Event>(), 12);

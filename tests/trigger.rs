@@ -183,9 +183,11 @@ fn exclusive_where_unsupported_is_refused() {
     let res = poll
         .registry()
         .register(&mut listener, A, Interest::READABLE.exclusive());
+    // Under `mio_unsupported_test_libkqueue` Linux runs the kqueue selector: refused as on the BSDs.
     if cfg!(all(
         any(target_os = "linux", target_os = "android"),
-        not(mio_unsupported_force_poll_poll)
+        not(mio_unsupported_force_poll_poll),
+        not(mio_unsupported_test_libkqueue)
     )) {
         res.unwrap();
         // epoll never modifies an exclusive registration: a clear refusal.
@@ -213,9 +215,12 @@ fn exclusive_where_unsupported_is_refused() {
 /// Several `Poll`s (one per thread) on one listener: with an edge registration every one is
 /// woken by each connection; with an exclusive one, fewer (one when all are waiting). Needs
 /// one fd in several epoll sets: `SourceFd` (mio's own types refuse a second `Poll` in debug).
+// EPOLLEXCLUSIVE: epoll only (not the kqueue selector that `mio_unsupported_test_libkqueue`
+// runs on Linux, which refuses exclusive registrations as on the BSDs).
 #[cfg(all(
     any(target_os = "linux", target_os = "android"),
     not(mio_unsupported_force_poll_poll),
+    not(mio_unsupported_test_libkqueue),
     feature = "os-ext"
 ))]
 mod exclusive {

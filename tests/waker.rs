@@ -30,10 +30,13 @@ fn is_send_and_sync() {
 }
 
 #[test]
+// The eventfd waker; the kqueue selector that `mio_unsupported_test_libkqueue` runs on Linux
+// has an `EVFILT_USER` waker holding a queue handle and its token instead.
 #[cfg(all(
     target_os = "linux",
     not(mio_unsupported_force_poll_poll),
-    not(mio_unsupported_force_waker_pipe)
+    not(mio_unsupported_force_waker_pipe),
+    not(mio_unsupported_test_libkqueue)
 ))]
 fn size_is_one_fd() {
     assert_eq!(std::mem::size_of::<Waker>(), 4);
