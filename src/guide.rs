@@ -71,6 +71,12 @@
 //!   `register`, `NotFound` for a `reregister` or `deregister` of an unknown fd);
 //!   `reregister` deletes and re-adds the filters, because the kernels apply a trigger
 //!   (`EV_CLEAR`, `EV_DISPATCH`) only to a new knote;
+//! - a second `register` refused with `AlreadyExists` leaves the registration as it was on
+//!   FreeBSD (its probe carries `EV_KEEPUDATA`); the other kqueue kernels store the `udata`
+//!   of any change to an existing kevent and have no such flag, so there later events of
+//!   that fd carry the refused call's token (epoll keeps the first);
+//! - a registration with neither direction (`Interest::AIO` or `LIO` alone) holds a disabled
+//!   read filter, which reports nothing but lets `reregister` and `deregister` find the fd;
 //! - a regular file can be registered (FreeBSD's `ufs_kqfilter` reports it readable while
 //!   not at end of file and always writable) where epoll refuses it with `PermissionDenied`;
 //! - registering the write end of a pipe whose reader is gone succeeds, as on epoll (the
@@ -79,7 +85,11 @@
 //! - a kqueue is not inherited by a child created with `fork`: create a new `Poll` there;
 //! - a `Waker` is a user event (`EVFILT_USER`) on the queue itself, with no fd of its own, on
 //!   Apple's systems, FreeBSD and DragonFly; NetBSD and OpenBSD get a self-pipe, since
-//!   `EVFILT_USER` arrived only in NetBSD 10 and OpenBSD 7.8.
+//!   `EVFILT_USER` arrived only in NetBSD 10 and OpenBSD 7.8; each `Waker` has its own user
+//!   event, so dropping one of two (release builds allow two) leaves the other working;
+//! - a `UnixListener` listens with a backlog of -1 (the largest the system allows) on FreeBSD,
+//!   OpenBSD and Apple's systems, whose kernels clamp it, and of 128 (`SOMAXCONN`) on NetBSD
+//!   and DragonFly (NetBSD turns a negative backlog into 0), as on every other Unix but Linux.
 //!
 //! An unnamed Unix socket address (`std::os::unix::net::SocketAddr` with neither a path nor
 //! an abstract name) can be bound or connected to only on Linux and Android (autobind);

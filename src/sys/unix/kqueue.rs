@@ -26,7 +26,8 @@
 //! kqueue itself never refuses a second `EV_ADD` ("re-adding an existing event will modify the
 //! parameters of the original event") and happily adds a kevent for an fd never registered, so
 //! `register` first *probes* both filters with `EV_ENABLE` alone: an existing kevent answers 0
-//! (it is already enabled: nothing changes, at most a spurious event), a missing one `ENOENT`
+//! (it is already enabled: nothing changes but, except on FreeBSD, its token, see
+//! [`translate::PROBE`]; at most a spurious event), a missing one `ENOENT`
 //! (ERRORS: "the event could not be found to be modified or deleted"). `reregister` deletes
 //! both filters first (the trigger flags take effect only on a new knote), and those receipts
 //! answer the same question. Register on a registered fd then fails with `EEXIST`
@@ -40,7 +41,8 @@
 //! registered and is ignored; this is also what makes `deregister` tolerant of a filter that was
 //! never added. Deregister fails with `ENOENT` only when *neither* filter existed. A failed
 //! `EV_ADD` during `register` removes the direction that was added, so a failed register
-//! leaves nothing behind.
+//! leaves nothing behind. A registration with neither direction (`AIO`/`LIO` alone) adds a
+//! disabled read filter as its marker, so that it too is found (see [`translate::changes`]).
 //!
 //! # Events
 //!
@@ -77,6 +79,9 @@ pub(crate) mod translate {
     pub(crate) const EV_DELETE: u16 = 0x0002;
     /// "Permit kevent() to return the event if it is triggered": the probe.
     pub(crate) const EV_ENABLE: u16 = 0x0004;
+    /// "Disable the event so kevent() will not return it": the marker kevent of a registration
+    /// with neither direction (see [`changes`]).
+    pub(crate) const EV_DISABLE: u16 = 0x0008;
     /// "After the event is retrieved by the user, its state is reset": edge triggering.
     pub(crate) const EV_CLEAR: u16 = 0x0020;
     /// "Disable the event source immediately after delivery of an event": `Trigger::Oneshot`.
@@ -86,6 +91,12 @@ pub(crate) mod translate {
     pub(crate) const EV_DISPATCH: u16 = 0x0080;
     /// "Forces EV_ERROR to always be returned": one receipt per change.
     pub(crate) const EV_RECEIPT: u16 = 0x0040;
+    /// FreeBSD 12 and later: "Causes kevent() to leave unchanged any udata associated with an
+    /// existing event ... This is especially useful with NOTE_TRIGGER or flags like EV_ENABLE.
+    /// This flag may not be used with EV_ADD." Keeps the token of a registration the probe
+    /// finds (see [`PROBE`]).
+    #[cfg(target_os = "freebsd")]
+    pub(crate) const EV_KEEPUDATA: u16 = 0x0200;
     /// RETURN VALUES: set on a receipt (with the errno in `data`), or on a failed change.
     pub(crate) const EV_ERROR: u16 = 0x4000;
     /// "Filters may set this flag to indicate filter-specific EOF condition."
@@ -131,20 +142,55 @@ pub(crate) mod translate {
     ];
 
     /// Both filters, asking only for a receipt: 0 if the kevent exists, `ENOENT` if not.
+    ///
+    /// Any change to an existing kevent that is not a delete also stores the change's `udata`
+    /// (FreeBSD's `kqueue_register` in sys/kern/kern_event.c assigns `kn_kevent.udata` on every
+    /// such change; XNU does the same), so a probe that finds a registration would replace its
+    /// token with the caller's. On FreeBSD `EV_KEEPUDATA` prevents that: a register refused with
+    /// `AlreadyExists` leaves the registration exactly as it was, as epoll does. The other
+    /// kernels have no such flag, and kqueue(2) no other way to ask whether a kevent exists:
+    /// there the refused register's token replaces the old one (documented in the guide).
     pub(crate) const PROBE: [Change; 2] = [
         Change {
             filter: Filter::Read,
-            flags: EV_ENABLE | EV_RECEIPT,
+            flags: PROBE_FLAGS,
         },
         Change {
             filter: Filter::Write,
-            flags: EV_ENABLE | EV_RECEIPT,
+            flags: PROBE_FLAGS,
         },
     ];
 
+    /// See [`PROBE`].
+    const PROBE_FLAGS: u16 = EV_ENABLE | EV_RECEIPT | KEEP_UDATA | LIBKQUEUE_PROBE;
+
+    #[cfg(target_os = "freebsd")]
+    const KEEP_UDATA: u16 = EV_KEEPUDATA;
+    #[cfg(not(target_os = "freebsd"))]
+    const KEEP_UDATA: u16 = 0;
+
+    /// Test-only (libkqueue): a change of an existing socket's or pipe's `EVFILT_READ` or
+    /// `EVFILT_WRITE` kevent without `EV_CLEAR` fails there (`evfilt_read_knote_modify` in
+    /// src/linux/read.c and `evfilt_write_knote_modify` in src/linux/write.c return -1 unless
+    /// `EV_CLEAR` is set, and the receipt then carries a stale errno), where the BSDs accept
+    /// the `EV_ENABLE` ("Permit kevent() to return the event if it is triggered"). `EV_CLEAR`
+    /// without `EV_ADD` changes nothing on either: libkqueue and the BSDs read it only when a
+    /// kevent is created.
+    #[cfg(mio_unsupported_test_libkqueue)]
+    const LIBKQUEUE_PROBE: u16 = EV_CLEAR;
+    #[cfg(not(mio_unsupported_test_libkqueue))]
+    const LIBKQUEUE_PROBE: u16 = 0;
+
     /// The changes that make an fd's registration exactly `interests`: one per direction,
-    /// `EV_ADD | EV_CLEAR` if wanted, `EV_DELETE` if not. `AIO`/`LIO` add nothing: those events
-    /// are requested per aio(4) operation, through the queue's fd, not registered here.
+    /// `EV_ADD | EV_CLEAR` if wanted, `EV_DELETE` if not.
+    ///
+    /// Interests with neither direction (`AIO`/`LIO` alone: those events are requested per
+    /// aio(4) operation through the queue's fd, not registered here; `PRIORITY` alone where it
+    /// exists) still leave a kevent, so that `reregister` and `deregister` find the fd
+    /// registered (as upstream mio answers `Ok` there): a *marker*, the read filter added
+    /// disabled ("EV_DISABLE: Disable the event so kevent() will not return it"), which reports
+    /// nothing. A kernel that refuses the read filter on that fd leaves no marker, and the
+    /// registration then has no kevent at all (see [`apply_result`]).
     ///
     /// The trigger picks the flag added with `EV_ADD` (kqueue(2), EV_CLEAR and EV_DISPATCH):
     /// `EV_CLEAR` for edge, `EV_DISPATCH` for oneshot (each filter disabled after its event, so
@@ -164,11 +210,38 @@ pub(crate) mod translate {
                 EV_DELETE | EV_RECEIPT
             },
         };
+        if !interests.is_readable() && !interests.is_writable() {
+            return [MARKER, change(Filter::Write, false)];
+        }
         [
             change(Filter::Read, interests.is_readable()),
             change(Filter::Write, interests.is_writable()),
         ]
     }
+
+    /// The kevent of a registration with neither direction (see [`changes`]).
+    pub(crate) const MARKER: Change = Change {
+        filter: Filter::Read,
+        flags: EV_ADD | MARKER_DISABLE | EV_RECEIPT,
+    };
+
+    #[cfg(not(mio_unsupported_test_libkqueue))]
+    const MARKER_DISABLE: u16 = EV_DISABLE;
+    /// Test-only (libkqueue): `EV_ADD | EV_DISABLE` leaves the new kevent armed there (its
+    /// src/common/kevent.c sets `EV_DISABLE` on the knote before calling the filter's
+    /// `kn_disable`, whose `epoll_update` in src/linux/platform.c then finds no enabled
+    /// interest to remove), so the marker is added enabled and disabled by a second change,
+    /// [`MARKER_THEN`].
+    #[cfg(mio_unsupported_test_libkqueue)]
+    const MARKER_DISABLE: u16 = 0;
+
+    /// Test-only (libkqueue): the change that disables a marker just added (see
+    /// `MARKER_DISABLE`).
+    #[cfg(mio_unsupported_test_libkqueue)]
+    pub(crate) const MARKER_THEN: Change = Change {
+        filter: Filter::Read,
+        flags: EV_DISABLE | EV_RECEIPT,
+    };
 
     /// What a probe's two receipts (errno per filter, 0 for success) say.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,6 +302,9 @@ pub(crate) mod translate {
                 // a pipe): the writer learns of the closed pipe from `write`'s `EPIPE`, and the
                 // other direction's change stands. Upstream mio ignores it too.
                 EPIPE if !delete && change.filter == Filter::Write => {}
+                // The marker of a registration with neither direction, refused by this fd's
+                // read filter: the registration stands without a kevent (upstream adds none).
+                _ if *change == MARKER => {}
                 errno => {
                     error.get_or_insert(errno);
                 }
@@ -292,7 +368,7 @@ pub(crate) mod translate {
             (EV_ADD, "EV_ADD"),
             (EV_DELETE, "EV_DELETE"),
             (EV_ENABLE, "EV_ENABLE"),
-            (0x0008, "EV_DISABLE"),
+            (EV_DISABLE, "EV_DISABLE"),
             (0x0010, "EV_ONESHOT"),
             (EV_CLEAR, "EV_CLEAR"),
             (EV_RECEIPT, "EV_RECEIPT"),
@@ -346,19 +422,52 @@ pub(crate) mod translate {
             }
         }
 
-        #[cfg(mio_aio)]
+        /// Neither direction: a disabled read filter marks the fd registered, so reregister
+        /// and deregister find it (they answered `NotFound` when nothing was added).
         #[test]
-        fn aio_alone_registers_no_filter() {
-            assert_eq!(changes(Interest::AIO), [READ_DEL, WRITE_DEL]);
+        fn no_direction_adds_a_disabled_marker() {
+            let marker = Change {
+                filter: Filter::Read,
+                flags: EV_ADD | EV_DISABLE | EV_RECEIPT,
+            };
+            // libkqueue: added enabled, then disabled (see `MARKER_DISABLE`).
+            #[cfg(mio_unsupported_test_libkqueue)]
+            let marker = Change {
+                flags: marker.flags & !EV_DISABLE,
+                ..marker
+            };
+            assert_eq!(MARKER, marker);
+            #[cfg(mio_aio)]
+            assert_eq!(changes(Interest::AIO), [marker, WRITE_DEL]);
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            assert_eq!(changes(Interest::PRIORITY), [marker, WRITE_DEL]);
+            // Added: the registration stands; refused by the fd's read filter: it stands
+            // without a kevent, as upstream's (which adds none).
+            assert_eq!(apply_result(&[marker, WRITE_DEL], [0, ENOENT]), Ok(()));
+            assert_eq!(apply_result(&[marker, WRITE_DEL], [EINVAL, ENOENT]), Ok(()));
         }
 
         #[test]
         fn the_probe_only_enables_and_asks_for_receipts() {
             for change in PROBE {
-                assert_eq!(change.flags, EV_ENABLE | EV_RECEIPT);
-                assert_eq!(change.flags & (EV_ADD | EV_DELETE), 0);
+                assert_eq!(
+                    change.flags & (EV_ENABLE | EV_RECEIPT),
+                    EV_ENABLE | EV_RECEIPT
+                );
+                assert_eq!(change.flags & (EV_ADD | EV_DELETE | EV_DISABLE), 0);
             }
             assert_eq!(PROBE.map(|c| c.filter), [Filter::Read, Filter::Write]);
+        }
+
+        /// FreeBSD: the probe leaves the token of a registration it finds (a register refused
+        /// with `AlreadyExists` changes nothing). No test can show it here: libkqueue has no
+        /// `EV_KEEPUDATA`, and `.ci/targets` only builds FreeBSD.
+        #[cfg(target_os = "freebsd")]
+        #[test]
+        fn the_probe_keeps_the_token_on_freebsd() {
+            for change in PROBE {
+                assert_ne!(change.flags & EV_KEEPUDATA, 0);
+            }
         }
 
         #[test]
@@ -546,7 +655,7 @@ mod os {
     mod bind {
         pub(super) use libc::{
             kevent, EVFILT_READ, EVFILT_USER, EVFILT_WRITE, EV_ADD, EV_CLEAR, EV_DELETE,
-            EV_DISPATCH, EV_ENABLE, EV_EOF, EV_ERROR, EV_RECEIPT,
+            EV_DISABLE, EV_DISPATCH, EV_ENABLE, EV_EOF, EV_ERROR, EV_RECEIPT,
         };
         // The `EVFILT_USER` waker's.
         #[cfg(all(mio_evfilt_user, not(mio_unsupported_force_waker_pipe)))]
@@ -563,6 +672,9 @@ mod os {
         assert!(translate::EV_ADD as u32 == bind::EV_ADD as u32);
         assert!(translate::EV_DELETE as u32 == bind::EV_DELETE as u32);
         assert!(translate::EV_ENABLE as u32 == bind::EV_ENABLE as u32);
+        assert!(translate::EV_DISABLE as u32 == bind::EV_DISABLE as u32);
+        #[cfg(target_os = "freebsd")]
+        assert!(translate::EV_KEEPUDATA as u32 == libc::EV_KEEPUDATA as u32);
         assert!(translate::EV_CLEAR as u32 == bind::EV_CLEAR as u32);
         assert!(translate::EV_DISPATCH as u32 == bind::EV_DISPATCH as u32);
         assert!(translate::EV_RECEIPT as u32 == bind::EV_RECEIPT as u32);
@@ -848,12 +960,10 @@ mod os {
             if let Some(errno) = translate::register_refusal(self.probe(fd, token)?) {
                 return Err(os_error(errno));
             }
-            if !interests.is_readable() && !interests.is_writable() {
-                // `AIO`/`LIO` alone: nothing to add (see `translate::changes`).
-                return Ok(());
-            }
             let changes = translate::changes(interests);
             let errnos = self.submit_changes(fd, &changes, token)?;
+            #[cfg(mio_unsupported_test_libkqueue)]
+            self.disable_marker(fd, &changes, errnos, token)?;
             translate::apply_result(&changes, errnos).map_err(|(errno, added)| {
                 // Take back what this call added, so a failed register leaves nothing.
                 let undo = [0, 1].map(|i| Change {
@@ -890,13 +1000,31 @@ mod os {
             if let Some(errno) = translate::reregister_refusal(translate::probe_result(deleted)) {
                 return Err(os_error(errno));
             }
-            if !interests.is_readable() && !interests.is_writable() {
-                // `AIO`/`LIO` alone: nothing to add (see `translate::changes`).
-                return Ok(());
-            }
             let changes = translate::changes(interests);
             let errnos = self.submit_changes(fd, &changes, token)?;
+            #[cfg(mio_unsupported_test_libkqueue)]
+            self.disable_marker(fd, &changes, errnos, token)?;
             translate::apply_result(&changes, errnos).map_err(|(errno, _)| os_error(errno))
+        }
+
+        /// Test-only (libkqueue): disables a marker `changes` just added (see
+        /// `translate::MARKER_THEN`).
+        #[cfg(mio_unsupported_test_libkqueue)]
+        fn disable_marker(
+            &self,
+            fd: RawFd,
+            changes: &[Change; 2],
+            errnos: [i32; 2],
+            token: Token,
+        ) -> io::Result<()> {
+            if changes[0] == translate::MARKER && errnos[0] == 0 {
+                let change = kevent_for(fd_ident(fd)?, translate::MARKER_THEN, token.0);
+                match self.submit([change])? {
+                    [0] => {}
+                    [errno] => return Err(os_error(errno)),
+                }
+            }
+            Ok(())
         }
 
         /// `EV_DELETE` on both filters; `ENOENT` only if neither was registered.
@@ -934,25 +1062,36 @@ mod os {
     pub(crate) struct Waker {
         selector: Selector,
         token: Token,
+        /// This waker's own user event: `EVFILT_USER` kevents are keyed by (ident, filter)
+        /// like any other, so two wakers on one queue (release builds allow it, as upstream's)
+        /// need two idents, or dropping one would delete the other's event.
+        ident: usize,
     }
 
-    /// The ident of the waker's user event; one waker per `Poll`.
+    /// The next waker's ident. `EVFILT_USER` idents are the caller's to choose ("not
+    /// associated with any kernel mechanism"), in a namespace of their own: no fd is affected.
     #[cfg(all(mio_evfilt_user, not(mio_unsupported_force_waker_pipe)))]
-    const WAKER_IDENT: usize = 0;
+    static NEXT_WAKER_IDENT: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
 
     #[cfg(all(mio_evfilt_user, not(mio_unsupported_force_waker_pipe)))]
     impl Waker {
         pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
             let selector = selector.try_clone()?;
+            let ident = NEXT_WAKER_IDENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let add = Change {
                 filter: Filter::User,
                 flags: translate::EV_ADD | translate::EV_CLEAR | translate::EV_RECEIPT,
             };
-            let [errno] = selector.submit([kevent_for(WAKER_IDENT, add, token.0)])?;
+            let [errno] = selector.submit([kevent_for(ident, add, token.0)])?;
             if errno != 0 {
                 return Err(os_error(errno));
             }
-            Ok(Waker { selector, token })
+            Ok(Waker {
+                selector,
+                token,
+                ident,
+            })
         }
 
         pub(crate) fn wake(&self) -> io::Result<()> {
@@ -962,7 +1101,7 @@ mod os {
             };
             // The token again: whether a change without `EV_ADD` rewrites `udata` is not
             // documented, so give it the value it already has.
-            let mut kev = kevent_for(WAKER_IDENT, trigger, self.token.0);
+            let mut kev = kevent_for(self.ident, trigger, self.token.0);
             kev.fflags = bind::NOTE_TRIGGER;
             // The receipt's EV_ERROR carries 0 on success.
             match self.selector.submit([kev])? {
@@ -980,7 +1119,7 @@ mod os {
                 flags: translate::EV_DELETE | translate::EV_RECEIPT,
             };
             // Events are only delivered while the Waker lives. Nothing to do on failure.
-            let _ = self.selector.submit([kevent_for(WAKER_IDENT, delete, 0)]);
+            let _ = self.selector.submit([kevent_for(self.ident, delete, 0)]);
         }
     }
 
@@ -1092,6 +1231,39 @@ mod os {
     impl fmt::Debug for Event {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             event::Details(self).fmt(f)
+        }
+    }
+
+    #[cfg(all(test, mio_evfilt_user, not(mio_unsupported_force_waker_pipe)))]
+    mod tests {
+        use super::*;
+
+        /// Whether a poll of `selector` within a bounded time reports `token`.
+        fn woken(selector: &mut Selector, token: Token) -> bool {
+            let mut events = Events::with_capacity(8);
+            let deadline = std::time::Instant::now() + Duration::from_secs(2);
+            while std::time::Instant::now() < deadline {
+                selector
+                    .select(&mut events, Some(Duration::from_millis(100)))
+                    .unwrap();
+                if events.iter().any(|e| event::token(e) == token) {
+                    return true;
+                }
+            }
+            false
+        }
+
+        /// Two wakers on one queue (release builds allow it, as upstream's): dropping one
+        /// deleted the `EVFILT_USER` event both used (one ident for all), and the other
+        /// stopped waking. Each has its own ident now.
+        #[test]
+        fn dropping_one_of_two_wakers_leaves_the_other_working() {
+            let mut selector = Selector::new().unwrap();
+            let first = Waker::new(&selector, Token(1)).unwrap();
+            let second = Waker::new(&selector, Token(2)).unwrap();
+            drop(first);
+            second.wake().unwrap();
+            assert!(woken(&mut selector, Token(2)));
         }
     }
 }

@@ -32,6 +32,7 @@ pub(crate) const EVFILT_USER: c_short = -11;
 pub(crate) const EV_ADD: c_ushort = 0x0001;
 pub(crate) const EV_DELETE: c_ushort = 0x0002;
 pub(crate) const EV_ENABLE: c_ushort = 0x0004;
+pub(crate) const EV_DISABLE: c_ushort = 0x0008;
 pub(crate) const EV_CLEAR: c_ushort = 0x0020;
 pub(crate) const EV_RECEIPT: c_ushort = 0x0040;
 pub(crate) const EV_DISPATCH: c_ushort = 0x0080;
