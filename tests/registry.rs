@@ -15,7 +15,7 @@ mod util;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 #[cfg(unix)]
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 #[cfg(unix)]
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Barrier};
@@ -80,7 +80,12 @@ fn debug() {
 }
 
 #[test]
-#[cfg(all(unix, not(mio_unsupported_force_poll_poll)))] // `AsRawFd for Poll` is epoll-only.
+#[cfg(all(unix, not(mio_unsupported_force_poll_poll)))]
+// `AsRawFd for Poll` is epoll-only.
+// Not over libkqueue (`mio_unsupported_test_libkqueue`): its queue fd is the write end of a
+// pipe (`linux_kqueue_init` in its src/linux/platform.c), not an epoll fd, and clones share it
+// (see `sys::unix::kqueue`'s `QueueFd`).
+#[cfg(not(mio_unsupported_test_libkqueue))]
 fn as_fd_and_as_raw_fd_are_the_epoll_fd() {
     use std::os::fd::AsFd;
 
@@ -417,7 +422,10 @@ impl Drop for TempFile {
 }
 
 #[test]
-#[cfg(unix)] // Raw fds and regular files: Unix only (EPERM from epoll_ctl).
+#[cfg(unix)]
+// Raw fds and regular files: Unix only (EPERM from epoll_ctl).
+// Not on kqueue, which accepts regular files: see the next test.
+#[cfg(not(all(mio_kqueue_os, not(mio_unsupported_force_poll_poll))))]
 fn registering_a_regular_file_is_permission_denied() {
     let poll = Poll::new().unwrap();
     let tmp = TempFile::new("regular");
@@ -435,12 +443,34 @@ fn registering_a_regular_file_is_permission_denied() {
         assert_eq!(err.raw_os_error(), Some(1), "{err}");
     }
     // Through a pipe end built from the file (an `IoSource`) too, in both builds.
-    let mut receiver = pipe::Receiver::from(OwnedFd::from(tmp.file.try_clone().unwrap()));
+    let mut receiver =
+        pipe::Receiver::from(std::os::fd::OwnedFd::from(tmp.file.try_clone().unwrap()));
     let err = poll
         .registry()
         .register(&mut receiver, Token(0), Interest::READABLE)
         .unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::PermissionDenied, "{err}");
+}
+
+/// kqueue accepts a regular file: kqueue(2), EVFILT_READ: "Vnodes: Returns when the file
+/// pointer is not at the end of file"; FreeBSD's `vfs_kqfilter` (sys/kern/vfs_subr.c) also
+/// takes EVFILT_WRITE, always ready. So does libkqueue (its `KNFL_FILE` paths in
+/// src/linux/read.c and write.c). A file with data is reported readable.
+#[test]
+#[cfg(all(mio_kqueue_os, not(mio_unsupported_force_poll_poll)))]
+fn registering_a_regular_file_is_accepted_on_kqueue() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let mut tmp = TempFile::new("regular-kqueue");
+    tmp.file.write_all(b"data").unwrap();
+    let reader = fs::File::open(&tmp.path).unwrap();
+    let fd = reader.as_raw_fd();
+    poll.registry()
+        .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+        .unwrap();
+    let event = expect_event(&mut poll, &mut events, Token(0));
+    assert!(event.readable, "{event:?}");
+    poll.registry().deregister(&mut SourceFd(&fd)).unwrap();
 }
 
 /// An fd number that is surely closed: far above what the tests here open at once.
@@ -458,7 +488,26 @@ fn closed_fd() -> RawFd {
 fn closed_fd_is_ebadf() {
     let poll = Poll::new().unwrap();
     let fd = closed_fd();
+    #[cfg(not(mio_unsupported_test_libkqueue))]
     assert_all_ebadf(&poll, fd);
+    // Over libkqueue a change without `EV_ADD` (reregister's deletes, deregister's) is answered
+    // from its own table of knotes, keyed by number, without looking at the fd (`knote_lookup`
+    // in its src/common/kevent.c): `ENOENT` where the BSDs answer `EBADF` (kqueue(2) ERRORS:
+    // "The specified descriptor is invalid"). Adding one reaches the fd: `EBADF`.
+    #[cfg(mio_unsupported_test_libkqueue)]
+    {
+        let registry = poll.registry();
+        let err = registry
+            .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+            .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(9), "{err}");
+        let err = registry
+            .reregister(&mut SourceFd(&fd), Token(0), Interest::READABLE)
+            .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(2), "{err}");
+        let err = registry.deregister(&mut SourceFd(&fd)).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(2), "{err}");
+    }
 }
 
 #[test]
@@ -472,8 +521,18 @@ fn deregister_after_close_is_ebadf() {
         .register(&mut SourceFd(&fd), Token(0), Interest::READABLE)
         .unwrap();
     drop(high);
-    let err = poll.registry().deregister(&mut SourceFd(&fd)).unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(9), "{err}");
+    let result = poll.registry().deregister(&mut SourceFd(&fd));
+    // Over libkqueue, closing an fd does not remove its knotes (kqueue(2): "Calling close() on
+    // a file descriptor will remove any kevents that reference the descriptor"; libkqueue
+    // keys knotes by number, `knote_lookup` in its src/common/kevent.c, and cannot see a
+    // close), so the delete finds the stale registration and succeeds.
+    #[cfg(mio_unsupported_test_libkqueue)]
+    result.unwrap();
+    #[cfg(not(mio_unsupported_test_libkqueue))]
+    {
+        let err = result.unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(9), "{err}");
+    }
 }
 
 #[test]
@@ -503,7 +562,12 @@ fn assert_all_ebadf(poll: &Poll, fd: RawFd) {
 }
 
 #[test]
-#[cfg(all(unix, not(mio_unsupported_force_poll_poll)))] // `AsRawFd for Poll` is epoll-only.
+#[cfg(all(unix, not(mio_unsupported_force_poll_poll)))]
+// `AsRawFd for Poll` is epoll-only.
+// Not over libkqueue: its queue fd is a pipe's write end (`linux_kqueue_init` in its
+// src/linux/platform.c), which it watches like any pipe; FreeBSD's `kqueue_register` refuses
+// a kqueue watching itself with `EINVAL`.
+#[cfg(not(mio_unsupported_test_libkqueue))]
 fn registering_the_epoll_fd_with_itself_fails() {
     let poll = Poll::new().unwrap();
     let fd = poll.as_raw_fd();

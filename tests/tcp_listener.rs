@@ -352,6 +352,13 @@ fn no_events_after_drop() {
     poll.registry()
         .register(&mut old, LISTENER, Interest::READABLE)
         .unwrap();
+    // Over libkqueue closing an fd leaves its kevents (kqueue(2): "Calling close() on a file
+    // descriptor will remove any kevents that reference the descriptor"; libkqueue keys them
+    // by number, `knote_lookup` in its src/common/kevent.c, and cannot see a close), so the
+    // new listener, likely on the same fd number, would be refused with `AlreadyExists`:
+    // deregistered first there. What is checked still holds: no event for the old token.
+    #[cfg(mio_unsupported_test_libkqueue)]
+    poll.registry().deregister(&mut old).unwrap();
     drop(old);
 
     let new_token = Token(1);
