@@ -222,25 +222,7 @@ pub(crate) mod translate {
     /// The kevent of a registration with neither direction (see [`changes`]).
     pub(crate) const MARKER: Change = Change {
         filter: Filter::Read,
-        flags: EV_ADD | MARKER_DISABLE | EV_RECEIPT,
-    };
-
-    #[cfg(not(mio_unsupported_test_libkqueue))]
-    const MARKER_DISABLE: u16 = EV_DISABLE;
-    /// Test-only (libkqueue): `EV_ADD | EV_DISABLE` leaves the new kevent armed there (its
-    /// src/common/kevent.c sets `EV_DISABLE` on the knote before calling the filter's
-    /// `kn_disable`, whose `epoll_update` in src/linux/platform.c then finds no enabled
-    /// interest to remove), so the marker is added enabled and disabled by a second change,
-    /// [`MARKER_THEN`].
-    #[cfg(mio_unsupported_test_libkqueue)]
-    const MARKER_DISABLE: u16 = 0;
-
-    /// Test-only (libkqueue): the change that disables a marker just added (see
-    /// `MARKER_DISABLE`).
-    #[cfg(mio_unsupported_test_libkqueue)]
-    pub(crate) const MARKER_THEN: Change = Change {
-        filter: Filter::Read,
-        flags: EV_DISABLE | EV_RECEIPT,
+        flags: EV_ADD | EV_DISABLE | EV_RECEIPT,
     };
 
     /// What a probe's two receipts (errno per filter, 0 for success) say.
@@ -429,12 +411,6 @@ pub(crate) mod translate {
             let marker = Change {
                 filter: Filter::Read,
                 flags: EV_ADD | EV_DISABLE | EV_RECEIPT,
-            };
-            // libkqueue: added enabled, then disabled (see `MARKER_DISABLE`).
-            #[cfg(mio_unsupported_test_libkqueue)]
-            let marker = Change {
-                flags: marker.flags & !EV_DISABLE,
-                ..marker
             };
             assert_eq!(MARKER, marker);
             #[cfg(mio_aio)]
@@ -906,7 +882,64 @@ mod os {
             token: Token,
         ) -> io::Result<[i32; 2]> {
             let ident = fd_ident(fd)?;
-            self.submit(changes.map(|c| kevent_for(ident, c, token.0)))
+            self.submit_pair(
+                ident,
+                changes,
+                changes.map(|c| kevent_for(ident, c, token.0)),
+                token,
+            )
+        }
+
+        /// One fd's read and write changes, in one `kevent` call.
+        #[cfg(not(mio_unsupported_test_libkqueue))]
+        fn submit_pair(
+            &self,
+            _: usize,
+            _: &[Change; 2],
+            kevents: [bind::kevent; 2],
+            _: Token,
+        ) -> io::Result<[i32; 2]> {
+            self.submit(kevents)
+        }
+
+        /// Test-only: `submit_pair` adjusted to two libkqueue deviations from the BSDs,
+        /// which apply a changelist's entries independently and in any order.
+        ///
+        /// - The write filter's change goes first. libkqueue watches an fd with both filters
+        ///   through one epoll registration, and adding the second filter rebuilds its mask
+        ///   from `EPOLLIN`/`EPOLLOUT` plus the new filter's flags only (`epoll_update` in
+        ///   src/linux/platform.c: `want = have_ev | ev`), so a read filter added first loses
+        ///   its `EPOLLRDHUP` and a peer's FIN never sets `EV_EOF` (tokio, which clears
+        ///   readiness after a short read, then waits for it forever). Added after the write
+        ///   filter, the read filter keeps it.
+        /// - The marker (`translate::MARKER`) is added enabled, then disabled by a second
+        ///   change: `EV_ADD | EV_DISABLE` leaves the fd armed there (src/common/kevent.c sets
+        ///   `EV_DISABLE` on the new knote before calling the filter's `kn_disable`, whose
+        ///   `epoll_update` then finds no enabled interest to remove).
+        #[cfg(mio_unsupported_test_libkqueue)]
+        fn submit_pair(
+            &self,
+            ident: usize,
+            changes: &[Change; 2],
+            [mut read, write]: [bind::kevent; 2],
+            token: Token,
+        ) -> io::Result<[i32; 2]> {
+            let marker = changes[0] == translate::MARKER;
+            if marker {
+                read.flags &= !translate::EV_DISABLE;
+            }
+            let [write_errno, read_errno] = self.submit([write, read])?;
+            if marker && read_errno == 0 {
+                let disable = Change {
+                    filter: Filter::Read,
+                    flags: translate::EV_DISABLE | translate::EV_RECEIPT,
+                };
+                match self.submit([kevent_for(ident, disable, token.0)])? {
+                    [0] => {}
+                    [errno] => return Err(os_error(errno)),
+                }
+            }
+            Ok([read_errno, write_errno])
         }
 
         /// The probe carries the caller's token: the manual does not say whether a change
@@ -962,8 +995,6 @@ mod os {
             }
             let changes = translate::changes(interests);
             let errnos = self.submit_changes(fd, &changes, token)?;
-            #[cfg(mio_unsupported_test_libkqueue)]
-            self.disable_marker(fd, &changes, errnos, token)?;
             translate::apply_result(&changes, errnos).map_err(|(errno, added)| {
                 // Take back what this call added, so a failed register leaves nothing.
                 let undo = [0, 1].map(|i| Change {
@@ -1002,29 +1033,7 @@ mod os {
             }
             let changes = translate::changes(interests);
             let errnos = self.submit_changes(fd, &changes, token)?;
-            #[cfg(mio_unsupported_test_libkqueue)]
-            self.disable_marker(fd, &changes, errnos, token)?;
             translate::apply_result(&changes, errnos).map_err(|(errno, _)| os_error(errno))
-        }
-
-        /// Test-only (libkqueue): disables a marker `changes` just added (see
-        /// `translate::MARKER_THEN`).
-        #[cfg(mio_unsupported_test_libkqueue)]
-        fn disable_marker(
-            &self,
-            fd: RawFd,
-            changes: &[Change; 2],
-            errnos: [i32; 2],
-            token: Token,
-        ) -> io::Result<()> {
-            if changes[0] == translate::MARKER && errnos[0] == 0 {
-                let change = kevent_for(fd_ident(fd)?, translate::MARKER_THEN, token.0);
-                match self.submit([change])? {
-                    [0] => {}
-                    [errno] => return Err(os_error(errno)),
-                }
-            }
-            Ok(())
         }
 
         /// `EV_DELETE` on both filters; `ENOENT` only if neither was registered.
