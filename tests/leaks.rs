@@ -16,6 +16,13 @@
 //! state, and its share of a `\Device\Afd` handle, are released when a `poll` dequeues its
 //! cancelled AFD request, so the cycles that keep one `Poll` poll it once (zero timeout) at
 //! their end; `released_by_the_next_poll` checks that release on its own.
+//!
+//! Over libkqueue (`--cfg mio_unsupported_test_libkqueue`, see the end of `util`): a dropped
+//! `Poll`'s fds are freed by libkqueue's monitoring thread after `close` returns, so counts wait
+//! (bounded) for them (`fd_count_settled`), after a warm-up that opens the fds libkqueue keeps
+//! for the whole process; and as libkqueue cannot see a close, every source is deregistered
+//! before it is dropped (`libkqueue_deregister_before_close`), which the other builds leave to
+//! the drop, as they must.
 #![cfg(all(feature = "os-poll", feature = "os-ext", feature = "net"))]
 
 mod net_util;
@@ -52,6 +59,31 @@ fn fd_count() -> usize {
     util::handle_count()
 }
 
+/// `fd_count()`, waiting (bounded) for it to be `expected` over libkqueue, which frees a
+/// dropped `Poll`'s fds asynchronously (`util::fd_count_settled`).
+#[cfg(unix)]
+fn fd_count_settled(expected: usize) -> usize {
+    util::fd_count_settled(expected)
+}
+
+/// Windows frees handles at once: the count as it is.
+#[cfg(windows)]
+fn fd_count_settled(_expected: usize) -> usize {
+    fd_count()
+}
+
+/// Over libkqueue: deregisters `source` before the caller drops it (libkqueue cannot see a
+/// close: `util::libkqueue_deregister_before_close`). Nothing elsewhere.
+#[cfg(unix)]
+fn deregister_if_libkqueue<S: mio::event::Source + ?Sized>(registry: &Registry, source: &mut S) {
+    util::libkqueue_deregister_before_close(registry, source)
+        .expect("deregister before close (libkqueue)");
+}
+
+/// Windows: nothing (see the Unix one).
+#[cfg(windows)]
+fn deregister_if_libkqueue<S: mio::event::Source + ?Sized>(_: &Registry, _: &mut S) {}
+
 /// Windows: dequeues what the port holds, among it the cancelled AFD requests of sockets
 /// dropped or deregistered since the last poll, which releases their state and AFD handle
 /// share. Nothing to do on Unix (closing an fd releases everything at once).
@@ -82,8 +114,12 @@ fn cycles() -> usize {
 /// 1000 cycles so a leak names the cycle it started near.
 #[track_caller]
 fn assert_no_fd_leak(what: &str, mut cycle: impl FnMut(usize)) {
+    // Over libkqueue: the fds it keeps for the process are opened first (nothing elsewhere).
+    util::libkqueue_warm_up();
+    let warm = fd_count();
     cycle(0);
-    let before = fd_count();
+    // Over libkqueue the fds of a `Poll` dropped by `cycle` go a little later.
+    let before = fd_count_settled(warm);
     let n = cycles();
     assert_no_fd_leak_n(what, n, before, cycle);
 }
@@ -93,7 +129,7 @@ fn assert_no_fd_leak_n(what: &str, n: usize, before: usize, mut cycle: impl FnMu
     for i in 1..=n {
         cycle(i);
         if i % 1000 == 0 || i == n {
-            let now = fd_count();
+            let now = fd_count_settled(before);
             assert_eq!(
                 now,
                 before,
@@ -192,6 +228,8 @@ fn tcp_listener() {
                 .unwrap();
             if i % 2 == 0 {
                 poll.registry().deregister(&mut listener).unwrap();
+            } else {
+                deregister_if_libkqueue(poll.registry(), &mut listener);
             }
             drop(listener);
             settle(&mut poll, &mut events);
@@ -238,8 +276,11 @@ fn tcp_stream_connect_accept() {
                 linger_zero(&client);
                 if i % 2 == 0 {
                     poll.registry().deregister(&mut client).unwrap();
+                } else {
+                    deregister_if_libkqueue(poll.registry(), &mut client);
                 }
             }
+            deregister_if_libkqueue(poll.registry(), &mut server);
             drop(client);
             drop(server);
             settle(&mut poll, &mut events);
@@ -259,6 +300,7 @@ fn udp_socket() {
             poll.registry()
                 .reregister(&mut socket, Token(i + 1), Interest::READABLE)
                 .unwrap();
+            deregister_if_libkqueue(poll.registry(), &mut socket);
             drop(socket);
             settle(&mut poll, &mut events);
         });
@@ -412,6 +454,7 @@ fn unix_listener_stream_datagram() {
             poll.registry()
                 .register(&mut l, Token(i), Interest::READABLE)
                 .unwrap();
+            deregister_if_libkqueue(poll.registry(), &mut l);
             drop(l);
             std::fs::remove_file(&path).unwrap();
         });
@@ -422,6 +465,8 @@ fn unix_listener_stream_datagram() {
             (&a).write_all(b"ping").unwrap();
             let mut buf = [0u8; 4];
             (&b).read_exact(&mut buf).unwrap();
+            deregister_if_libkqueue(poll.registry(), &mut a);
+            deregister_if_libkqueue(poll.registry(), &mut b);
             drop(a);
             drop(b);
             let mut client = UnixStream::connect(&listener_path).unwrap();
@@ -437,6 +482,7 @@ fn unix_listener_stream_datagram() {
                     Err(e) => panic!("accept: {e}"),
                 }
             };
+            deregister_if_libkqueue(poll.registry(), &mut client);
             drop(server);
             drop(client);
         });
@@ -451,6 +497,11 @@ fn unix_listener_stream_datagram() {
             poll.registry().register(&mut d, Token(4), RW).unwrap();
             if i % 2 == 0 {
                 poll.registry().deregister(&mut d).unwrap();
+            } else {
+                deregister_if_libkqueue(poll.registry(), &mut d);
+            }
+            for source in [&mut a, &mut b, &mut c] {
+                deregister_if_libkqueue(poll.registry(), source);
             }
             drop(d);
             std::fs::remove_file(&datagram_path).unwrap();
@@ -474,6 +525,8 @@ fn pipes() {
                 .register(&mut receiver, Token(2), Interest::READABLE)
                 .unwrap();
             sender.write_all(b"x").unwrap();
+            deregister_if_libkqueue(poll.registry(), &mut sender);
+            deregister_if_libkqueue(poll.registry(), &mut receiver);
             if i % 2 == 0 {
                 // The receiver goes first: the sender then sees a broken pipe.
                 drop(receiver);
@@ -579,11 +632,40 @@ fn failing_connect_refused() {
                 Err(err) => assert_eq!(err.kind(), ErrorKind::ConnectionRefused),
                 Ok(mut stream) => {
                     poll.registry().register(&mut stream, Token(i), RW).unwrap();
+                    #[cfg_attr(
+                        not(mio_unsupported_test_libkqueue),
+                        allow(unused_variables, unused_assignments)
+                    )]
+                    let mut error_event = false;
                     poll_until(poll, events, |events| {
-                        events.iter().any(|e| e.token() == Token(i))
+                        let mut seen = false;
+                        for event in events.iter().filter(|e| e.token() == Token(i)) {
+                            seen = true;
+                            error_event |= event.is_error();
+                        }
+                        seen
                     });
-                    let err = stream.take_error().unwrap().expect("a connect error");
-                    assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+                    #[cfg(not(mio_unsupported_test_libkqueue))]
+                    {
+                        let err = stream.take_error().unwrap().expect("a connect error");
+                        assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+                    }
+                    // libkqueue reads the socket error into the event: on `EPOLLERR` its
+                    // EVFILT_READ and EVFILT_WRITE copyouts call `getsockopt(SO_ERROR)`
+                    // (src/linux/read.c:118, src/linux/write.c:61), which on Linux also clears
+                    // it (socket(7), SO_ERROR: "Get and clear the pending socket error"), so
+                    // `take_error` finds nothing left. kqueue(2) only reports the error
+                    // (EVFILT_READ: "returns the socket error (if any) in fflags"), leaving it
+                    // to `getsockopt` as on the BSDs. So here the event must carry the error.
+                    #[cfg(mio_unsupported_test_libkqueue)]
+                    {
+                        assert!(error_event, "the refused connect's event is not an error");
+                        match stream.take_error().unwrap() {
+                            None => {}
+                            Some(err) => assert_eq!(err.kind(), ErrorKind::ConnectionRefused),
+                        }
+                    }
+                    deregister_if_libkqueue(poll.registry(), &mut stream);
                     drop(stream);
                     settle(poll, events);
                 }
@@ -682,6 +764,7 @@ fn failing_registrations() {
                     ErrorKind::AlreadyExists,
                     "pipe registered twice",
                 );
+                deregister_if_libkqueue(registry, &mut sender);
                 #[cfg(unix)]
                 drop(receiver);
                 drop(sender);
@@ -726,10 +809,21 @@ fn raw_fd_failures(
                 .register(&mut SourceFd(&closed_fd), Token(i), Interest::READABLE)
                 .unwrap_err();
             assert_eq!(err.raw_os_error(), Some(libc::EBADF), "closed fd: {err}");
-            let err = registry
-                .register(&mut SourceFd(&file_fd), Token(i), Interest::READABLE)
-                .unwrap_err();
-            assert_eq!(err.raw_os_error(), Some(libc::EPERM), "regular file: {err}");
+            let result = registry.register(&mut SourceFd(&file_fd), Token(i), Interest::READABLE);
+            // epoll_ctl(2): "EPERM The target file fd does not support epoll".
+            #[cfg(not(all(mio_kqueue_os, not(mio_unsupported_force_poll_poll))))]
+            {
+                let err = result.unwrap_err();
+                assert_eq!(err.raw_os_error(), Some(libc::EPERM), "regular file: {err}");
+            }
+            // kqueue takes a regular file (kqueue(2), EVFILT_READ: "Vnodes: Returns when the
+            // file pointer is not at the end of file"; so does libkqueue, its `KNFL_FILE`
+            // paths): registered, so deregistered, which must leave nothing either.
+            #[cfg(all(mio_kqueue_os, not(mio_unsupported_force_poll_poll)))]
+            {
+                result.unwrap_or_else(|e| panic!("regular file on kqueue: {e}"));
+                registry.deregister(&mut SourceFd(&file_fd)).unwrap();
+            }
         }
     }
 }

@@ -7,7 +7,9 @@
 //!   exact);
 //! - **errors**: every call's result is what the model predicts: `Ok`, `AlreadyExists`
 //!   (register twice), `NotFound` (reregister / deregister unregistered), `EBADF` (a closed
-//!   fd), `EPERM` (a regular file);
+//!   fd), `EPERM` (a regular file; kqueue accepts one: `Ok`, then deregistered); on the
+//!   kqueue kernels but FreeBSD, a second `register` refused by the selector leaves its token
+//!   on the registration (documented in the guide), which the model follows;
 //! - **no readiness lost**: an event owed by the model comes within a bounded number of polls
 //!   (`Settle`, and at the end of every case). Owed: readable after (re)registering with data
 //!   pending, or after data arrives while the source is *armed* (nothing reported since it was
@@ -20,6 +22,11 @@
 //! Sources: mio's `pipe::Receiver` and `UnixStream` (their reads re-arm on both backends) and a
 //! raw pipe read end through `SourceFd` (closed only after deregistering, as its docs require,
 //! except on epoll, where closing a registered fd is also checked).
+//!
+//! Over libkqueue (`--cfg mio_unsupported_test_libkqueue`; see the end of `tests/util`), which
+//! cannot see a close, every registered source is deregistered before it is closed, and
+//! reregister / deregister of a closed fd answer `ENOENT` (`NotFound`) from libkqueue's knote
+//! table instead of kqueue(2)'s `EBADF`.
 //!
 //! Windows: the sources are a loopback TCP connection (`mio::net::TcpStream`, the peer a
 //! std stream) and a connected pair of UDP sockets (`mio::net::UdpSocket`), both re-armed by
@@ -60,11 +67,43 @@ const MAX_PENDING: usize = 16 * 1024;
 /// Whether raw fds are re-armed by draining them (epoll: yes; the poll(2) fallback: no).
 #[cfg(unix)]
 const RAW_DRAIN_REARMS: bool = !cfg!(mio_unsupported_force_poll_poll);
-/// Whether closing a registered raw fd ends its registration (epoll: yes; the poll(2)
-/// fallback: no, it reports the closed fd once as an error event: deregister first, as the
-/// `SourceFd` docs say).
+/// Whether closing a registered source ends its registration (epoll, kqueue(2): "Calling
+/// close() on a file descriptor will remove any kevents that reference the descriptor"; not
+/// libkqueue, which keys its knotes by the fd number and cannot see a close:
+/// `knote_lookup(filt, src->ident)`, src/common/kevent.c:206; its knote would stay and refuse
+/// the next fd with that number. Deregister first there).
 #[cfg(unix)]
-const RAW_CLOSE_DEREGISTERS: bool = !cfg!(mio_unsupported_force_poll_poll);
+const CLOSE_DEREGISTERS: bool = !cfg!(mio_unsupported_test_libkqueue);
+/// Whether closing a registered raw fd ends its registration (as above; and not with the
+/// poll(2) fallback, which reports the closed fd once as an error event: deregister first, as
+/// the `SourceFd` docs say).
+#[cfg(unix)]
+const RAW_CLOSE_DEREGISTERS: bool = CLOSE_DEREGISTERS && !cfg!(mio_unsupported_force_poll_poll);
+/// What reregister and deregister of a closed fd answer: kqueue(2) and epoll_ctl(2), `EBADF`.
+/// libkqueue looks the ident up in its knote table before anything else and answers `ENOENT`
+/// for a number it has no knote for ("no knote found", src/common/kevent.c:250); `register`
+/// still gets `EBADF`, from the `fstat` of the `EV_ADD` (src/linux/platform.c:1572).
+#[cfg(unix)]
+const CLOSED_FD_CHANGE_ERRNO: i32 = if cfg!(mio_unsupported_test_libkqueue) {
+    libc::ENOENT
+} else {
+    libc::EBADF
+};
+/// Whether registering a regular file succeeds: kqueue takes one (kqueue(2), EVFILT_READ:
+/// "Vnodes: Returns when the file pointer is not at the end of file"; libkqueue too, its
+/// `KNFL_FILE` paths); epoll_ctl(2) answers `EPERM`.
+/// Whether a second `register` refused by the selector with `AlreadyExists` leaves its token on
+/// the registration: on the kqueue kernels but FreeBSD (whose probe carries `EV_KEEPUDATA`) and
+/// on libkqueue, as the guide documents: the probe that finds the kevent is a change, and any
+/// change to an existing kevent stores its `udata`. epoll (and FreeBSD) keep the first token.
+/// See `Kind::refused_register_takes_token` for which calls reach the selector.
+const SELECTOR_REFUSAL_TAKES_TOKEN: bool = cfg!(all(
+    mio_kqueue_os,
+    not(target_os = "freebsd"),
+    not(mio_unsupported_force_poll_poll)
+));
+#[cfg(unix)]
+const REGULAR_FILE_REGISTERS: bool = cfg!(all(mio_kqueue_os, not(mio_unsupported_force_poll_poll)));
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -85,6 +124,17 @@ impl Kind {
             Kind::Pipe | Kind::RawPipe => false,
             _ => true,
         }
+    }
+
+    /// Whether a refused second `register` leaves its token (`SELECTOR_REFUSAL_TAKES_TOKEN`):
+    /// a raw fd's always reaches the selector; a mio source's only in release builds, as debug
+    /// builds refuse it before (the source already belongs to a `Registry`).
+    fn refused_register_takes_token(self) -> bool {
+        #[cfg(unix)]
+        let raw = self == Kind::RawPipe;
+        #[cfg(windows)]
+        let raw = false;
+        SELECTOR_REFUSAL_TAKES_TOKEN && (raw || !cfg!(debug_assertions))
     }
 
     /// Whether draining to `WouldBlock` re-arms readable (all but a raw fd with poll(2)).
@@ -457,8 +507,15 @@ impl Harness {
                     #[cfg(unix)]
                     let m = &self.model[s];
                     #[cfg(unix)]
-                    if m.kind == Some(Kind::RawPipe) && m.reg.is_some() && !RAW_CLOSE_DEREGISTERS {
-                        // poll(2) cannot see a raw fd close: deregister first, as documented.
+                    let close_deregisters = if m.kind == Some(Kind::RawPipe) {
+                        RAW_CLOSE_DEREGISTERS
+                    } else {
+                        CLOSE_DEREGISTERS
+                    };
+                    #[cfg(unix)]
+                    if m.reg.is_some() && !close_deregisters {
+                        // poll(2) cannot see a raw fd close, nor libkqueue any close: deregister
+                        // first (for a raw fd, as documented).
                         let registry = self.poll.registry();
                         real.with_source(|src| registry.deregister(src))
                             .map_err(|e| format!("deregister before close: {e}"))?;
@@ -478,8 +535,12 @@ impl Harness {
                 let real = self.real[s].as_mut().unwrap();
                 let result = real.with_source(|src| registry.register(src, token, interests));
                 let m = &mut self.model[s];
-                if m.reg.is_some() {
+                if let Some((_, registered_interests)) = m.reg {
                     expect_err(result, ErrorKind::AlreadyExists, "register twice")?;
+                    if kind.refused_register_takes_token() {
+                        // Events of this fd carry the refused call's token from now on.
+                        m.reg = Some((token, registered_interests));
+                    }
                 } else {
                     result.map_err(|e| format!("register: {e}"))?;
                     registered(m, token, interests);
@@ -558,21 +619,40 @@ impl Harness {
             Op::ClosedFd(call) => {
                 let registry = self.poll.registry();
                 let mut src = SourceFd(&self.closed_fd);
-                let result = match call {
-                    BadCall::Register => registry.register(&mut src, WAKE, Interest::READABLE),
-                    BadCall::Reregister => registry.reregister(&mut src, WAKE, Interest::READABLE),
-                    BadCall::Deregister => registry.deregister(&mut src),
+                let (result, errno) = match call {
+                    BadCall::Register => (
+                        registry.register(&mut src, WAKE, Interest::READABLE),
+                        libc::EBADF,
+                    ),
+                    BadCall::Reregister => (
+                        registry.reregister(&mut src, WAKE, Interest::READABLE),
+                        CLOSED_FD_CHANGE_ERRNO,
+                    ),
+                    BadCall::Deregister => (registry.deregister(&mut src), CLOSED_FD_CHANGE_ERRNO),
                 };
-                expect_errno(result, libc::EBADF, &format!("{call:?} a closed fd"))?;
+                expect_errno(result, errno, &format!("{call:?} a closed fd"))?;
             }
             #[cfg(unix)]
             Op::RegularFile => {
                 let fd = self.file.as_raw_fd();
-                let result =
-                    self.poll
-                        .registry()
-                        .register(&mut SourceFd(&fd), WAKE, Interest::READABLE);
-                expect_errno(result, libc::EPERM, "register a regular file")?;
+                if REGULAR_FILE_REGISTERS {
+                    // A token of its own: an event for the file after the deregistration is
+                    // then reported as stale.
+                    let token = self.token();
+                    let registry = self.poll.registry();
+                    registry
+                        .register(&mut SourceFd(&fd), token, Interest::READABLE)
+                        .map_err(|e| format!("register a regular file: {e}"))?;
+                    registry
+                        .deregister(&mut SourceFd(&fd))
+                        .map_err(|e| format!("deregister a regular file: {e}"))?;
+                } else {
+                    let result =
+                        self.poll
+                            .registry()
+                            .register(&mut SourceFd(&fd), WAKE, Interest::READABLE);
+                    expect_errno(result, libc::EPERM, "register a regular file")?;
+                }
             }
         }
         Ok(())
@@ -715,6 +795,10 @@ fn poll_matches_the_model() {
             "IOCP + AFD"
         } else if cfg!(mio_unsupported_force_poll_poll) {
             "poll(2)"
+        } else if cfg!(mio_unsupported_test_libkqueue) {
+            "kqueue (libkqueue)"
+        } else if cfg!(mio_kqueue_os) {
+            "kqueue"
         } else {
             "epoll"
         }

@@ -53,6 +53,7 @@ fn debug() {
 }
 
 #[cfg(all(unix, not(mio_unsupported_force_poll_poll)))] // `AsRawFd for Poll` is epoll-only.
+#[cfg(not(mio_unsupported_test_libkqueue))] // See `as_raw_fd_is_a_cloexec_epoll_fd`.
 fn assert_is_cloexec_epoll(fd: std::os::fd::RawFd) {
     assert!(fd >= 0);
     assert_eq!(util::fd_target(fd).unwrap(), "anon_inode:[eventpoll]");
@@ -62,8 +63,15 @@ fn assert_is_cloexec_epoll(fd: std::os::fd::RawFd) {
     assert!(flags.contains(rustix::io::FdFlags::CLOEXEC));
 }
 
+// `AsRawFd for Poll` is epoll-only; and not over libkqueue (`mio_unsupported_test_libkqueue`),
+// whose queue fd is the write end of a pipe (`linux_kqueue_init` in its
+// src/linux/platform.c), not an epoll fd.
 #[test]
-#[cfg(all(unix, not(mio_unsupported_force_poll_poll)))] // `AsRawFd for Poll` is epoll-only.
+#[cfg(all(
+    unix,
+    not(mio_unsupported_force_poll_poll),
+    not(mio_unsupported_test_libkqueue)
+))]
 fn as_raw_fd_is_a_cloexec_epoll_fd() {
     let poll = Poll::new().unwrap();
     let fd = poll.as_raw_fd();
@@ -515,42 +523,77 @@ fn no_fd_leak_over_create_drop_cycles() {
             poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
             assert!(!events.is_empty());
         }
+        // Over libkqueue: the fds it keeps for the process are opened first, and the fds of a
+        // dropped `Poll` go a little later (see the end of `util`). Nothing elsewhere.
+        util::libkqueue_warm_up();
+        let warm = fd_count();
         cycle(); // warm-up: lazily opened fds, if any.
-        let before = fd_count();
+        let before = util::fd_count_settled(warm);
         for _ in 0..2000 {
             cycle();
         }
-        assert_eq!(fd_count(), before, "fd count grew over 2000 cycles");
+        assert_eq!(
+            util::fd_count_settled(before),
+            before,
+            "fd count grew over 2000 cycles"
+        );
     });
 }
 
 /// Dropping a `Poll` (and a cloned `Registry`, and a `Waker`) closes each one's fd.
+///
+/// Over libkqueue (see the end of `util`): a `Poll` is `LIBKQUEUE_FDS_PER_QUEUE` fds, and
+/// `LIBKQUEUE_FDS_WHILE_ANY_QUEUE` more while it is the only one (counted after a warm-up
+/// that opens the fds kept for the process); a clone shares the queue fd, as libkqueue knows
+/// a queue only by the number `kqueue()` returned (its `kqueue_lookup`,
+/// src/common/kevent.c:485); the `Waker`'s EVFILT_USER knote is an eventfd
+/// (src/linux/user.c:140); the queue fd closes with the last handle, and the rest is freed a
+/// little later by libkqueue's monitoring thread.
 #[test]
 #[cfg(all(unix, not(mio_unsupported_force_poll_poll)))] // `AsRawFd for Poll` is epoll-only.
 fn drop_closes_fds() {
     run_isolated("drop_closes_fds", || {
+        util::libkqueue_warm_up();
+        #[cfg(not(mio_unsupported_test_libkqueue))]
+        let (poll_fds, clone_fds) = (1, 1);
+        #[cfg(mio_unsupported_test_libkqueue)]
+        let (poll_fds, clone_fds) = (
+            util::LIBKQUEUE_FDS_PER_QUEUE + util::LIBKQUEUE_FDS_WHILE_ANY_QUEUE,
+            0,
+        );
         let before = fd_count();
         let poll = Poll::new().unwrap();
-        assert_eq!(fd_count(), before + 1);
+        assert_eq!(fd_count(), before + poll_fds);
         let clone = poll.registry().try_clone().unwrap();
-        assert_eq!(fd_count(), before + 2);
-        assert_ne!(clone.as_raw_fd(), poll.as_raw_fd());
+        assert_eq!(fd_count(), before + poll_fds + clone_fds);
+        if clone_fds == 0 {
+            assert_eq!(clone.as_raw_fd(), poll.as_raw_fd());
+        } else {
+            assert_ne!(clone.as_raw_fd(), poll.as_raw_fd());
+        }
         let waker = Waker::new(&clone, Token(0)).unwrap();
-        // An eventfd, or the two ends of a pipe with the pipe waker.
-        let waker_fds = if cfg!(mio_unsupported_force_waker_pipe) {
+        // An eventfd, or the two ends of a pipe with the pipe waker (also kqueue without
+        // `EVFILT_USER`); a kqueue user event opens none (libkqueue's: an eventfd,
+        // src/linux/user.c:140).
+        let waker_fds = if cfg!(any(
+            mio_unsupported_force_waker_pipe,
+            all(mio_kqueue_os, not(mio_evfilt_user))
+        )) {
             2
+        } else if cfg!(all(mio_evfilt_user, not(mio_unsupported_test_libkqueue))) {
+            0
         } else {
             1
         };
-        assert_eq!(fd_count(), before + 2 + waker_fds);
+        assert_eq!(fd_count(), before + poll_fds + clone_fds + waker_fds);
         drop(waker);
-        assert_eq!(fd_count(), before + 2);
+        assert_eq!(fd_count(), before + poll_fds + clone_fds);
         drop(clone);
-        assert_eq!(fd_count(), before + 1);
+        assert_eq!(fd_count(), before + poll_fds);
         let fd = poll.as_raw_fd();
         drop(poll);
-        assert_eq!(fd_count(), before);
         assert!(util::fd_target(fd).is_err(), "fd {fd} still open");
+        assert_eq!(util::fd_count_settled(before), before);
     });
 }
 

@@ -17,7 +17,13 @@
 //!
 //! Windows: the sources are loopback TCP connections and connected UDP socket pairs (mio has no
 //! Unix sockets or anonymous pipes there); socket handle values are reused as fd numbers are.
+//!
+//! Over libkqueue (`--cfg mio_unsupported_test_libkqueue`), which cannot see a close (see the
+//! end of `util`), a registered source is deregistered before it is closed; elsewhere closing
+//! it must end the registration, as checked here.
 #![cfg(all(feature = "os-poll", feature = "os-ext", feature = "net"))]
+
+mod util;
 
 use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
@@ -295,7 +301,12 @@ fn worker(id: usize, registry: Registry, book: Arc<Book>, ops: usize) -> [u64; 7
                 assert_eq!(err.kind(), ErrorKind::NotFound, "deregister: {err}");
             }
             (3, token) => {
-                // Close while (maybe) registered: dropping must end the registration.
+                // Close while (maybe) registered: dropping must end the registration (over
+                // libkqueue, deregistered first: `util::libkqueue_deregister_before_close`).
+                if token.is_some() {
+                    util::libkqueue_deregister_before_close(&registry, pair.source())
+                        .expect("deregister before close (libkqueue)");
+                }
                 slot.pair = None;
                 if let Some(token) = token {
                     book.gone(token);
@@ -311,6 +322,12 @@ fn worker(id: usize, registry: Registry, book: Arc<Book>, ops: usize) -> [u64; 7
         }
     }
     for slot in &mut slots {
+        // Other workers may still be opening fds with these numbers: over libkqueue, which
+        // cannot see a close, a registered source is deregistered first (as above).
+        if let (Some(pair), Some(_)) = (slot.pair.as_mut(), slot.token) {
+            util::libkqueue_deregister_before_close(&registry, pair.source())
+                .expect("deregister before close (libkqueue)");
+        }
         slot.pair = None;
         if let Some(token) = slot.token.take() {
             book.gone(token);

@@ -173,6 +173,34 @@ pub fn expect_event(poll: &mut Poll, events: &mut Events, token: Token) -> Seen 
     panic!("no event for {token:?} within {EXPECT_TIMEOUT:?}; seen {seen:?}");
 }
 
+/// The flags of every event for `token`, merged (kqueue reports each direction of a source on
+/// its own event), polling (bounded) until `done` holds for them; at least one event must come.
+#[track_caller]
+pub fn expect_merged_event(
+    poll: &mut Poll,
+    events: &mut Events,
+    token: Token,
+    done: impl Fn(&Seen) -> bool,
+) -> Seen {
+    let mut merged: Option<Seen> = None;
+    let deadline = Instant::now() + EXPECT_TIMEOUT;
+    while !merged.as_ref().is_some_and(&done) && Instant::now() < deadline {
+        for e in poll_once(poll, events, Some(POLL_STEP)) {
+            if e.token != token {
+                continue;
+            }
+            let m = merged.get_or_insert(e);
+            m.readable |= e.readable;
+            m.writable |= e.writable;
+            m.error |= e.error;
+            m.read_closed |= e.read_closed;
+            m.write_closed |= e.write_closed;
+            m.priority |= e.priority;
+        }
+    }
+    merged.unwrap_or_else(|| panic!("no event for {token:?} within {EXPECT_TIMEOUT:?}"))
+}
+
 /// Polls once with a short timeout and asserts that nothing came.
 #[track_caller]
 pub fn expect_no_events(poll: &mut Poll, events: &mut Events) {
@@ -534,4 +562,141 @@ pub fn handle_count() -> usize {
         io::Error::last_os_error()
     );
     count as usize
+}
+
+// ---- libkqueue (`--cfg mio_unsupported_test_libkqueue`): fd accounting and closing ----
+//
+// Two ways in which libkqueue, the user-space kqueue over epoll that this test-only cfg runs
+// the kqueue selector on, differs from the BSDs' and macOS's kqueue(2) where fds are counted or
+// closed (line numbers are of libkqueue's snapshot in ../shared/vendor/libkqueue):
+//
+// - A kqueue is several fds, freed after `close` returns. kqueue() opens an epoll instance and
+//   a close-detection pipe whose write end is the queue fd (src/linux/platform.c:587, 601,
+//   638) and its EVFILT_SIGNAL filter's eventfd (src/common/evfilt_signal.h:468); the first
+//   live queue also starts the signal dispatch thread with a socket pair and a signalfd
+//   (src/common/evfilt_signal.h:296, 494, stopped with the last queue at 532;
+//   src/common/evfilt_signalfd.c:63), and the process's first queue opens the monitoring
+//   thread's epoll instance and drain eventfd, kept until exit (src/linux/platform.c:677, 682).
+//   Closing the queue fd only wakes the monitoring thread, which frees the rest later ("The
+//   normal close-cleanup path is asynchronous", src/linux/platform.c:502). On the BSDs a kqueue
+//   is one fd, freed by close(2).
+// - close(2) does not remove knotes. kqueue(2): "Calling close() on a file descriptor will
+//   remove any kevents that reference the descriptor." libkqueue keeps its knotes in a table
+//   keyed by the ident number (`kn = knote_lookup(filt, src->ident)`, src/common/kevent.c:206)
+//   and cannot see a close: the knote of a source dropped while registered stays, and the next
+//   fd to get that number is refused by `register` (`AlreadyExists`: the crate's probe finds
+//   the knote), while EV_DELETE / EV_ENABLE on a closed fd answer `ENOENT` from the table
+//   ("no knote found", src/common/kevent.c:250) where kqueue(2) says "[EBADF] The specified
+//   descriptor is invalid".
+
+/// libkqueue: fds one `kqueue()` opens for itself (epoll, the two pipe ends, the signal
+/// filter's eventfd); see above.
+#[cfg(mio_unsupported_test_libkqueue)]
+pub const LIBKQUEUE_FDS_PER_QUEUE: usize = 4;
+/// libkqueue: fds open while at least one queue lives (the signal dispatch thread's socket
+/// pair and signalfd); see above.
+#[cfg(mio_unsupported_test_libkqueue)]
+pub const LIBKQUEUE_FDS_WHILE_ANY_QUEUE: usize = 3;
+/// libkqueue: fds the process's first `kqueue()` opens and keeps until exit (the monitoring
+/// thread's epoll instance and drain eventfd); see above.
+#[cfg(mio_unsupported_test_libkqueue)]
+pub const LIBKQUEUE_FDS_PER_PROCESS: usize = 2;
+
+/// What each open fd of this process points to (`/proc/self/fd`), for failure messages.
+#[cfg(unix)]
+pub fn fd_targets() -> Vec<String> {
+    let mut fds: Vec<(i32, String)> = std::fs::read_dir("/proc/self/fd")
+        .expect("read /proc/self/fd")
+        .filter_map(|entry| {
+            let fd = entry.ok()?.file_name().to_str()?.parse().ok()?;
+            Some((fd, fd_target(fd).unwrap_or_else(|e| e.to_string())))
+        })
+        .collect();
+    fds.sort();
+    fds.into_iter()
+        .map(|(fd, target)| format!("{fd}: {target}"))
+        .collect()
+}
+
+/// The number of open fds, once it is `expected`. Over libkqueue, whose dropped queues are
+/// freed by its monitoring thread after `close` returns (see above), this waits for that: it
+/// re-counts (yielding in between, bounded by `EXPECT_TIMEOUT`) until the count is `expected`
+/// and returns the last count, for the caller to assert on. Elsewhere it counts once: closing
+/// an epoll or kqueue fd (or anything else) frees it before `close` returns.
+pub fn fd_count_settled(expected: usize) -> usize {
+    #[cfg(mio_unsupported_test_libkqueue)]
+    {
+        let deadline = Instant::now() + EXPECT_TIMEOUT;
+        loop {
+            let now = fd_count();
+            if now == expected || Instant::now() >= deadline {
+                return now;
+            }
+            std::thread::yield_now();
+        }
+    }
+    #[cfg(not(mio_unsupported_test_libkqueue))]
+    {
+        let _ = expected;
+        fd_count()
+    }
+}
+
+/// Over libkqueue: creates and drops one `Poll` and waits (bounded) until that queue's fds are
+/// freed, asserting how many it opened and that only the per-process ones stay. Call it before
+/// taking a count that dropped `Poll`s are compared with, so that the count already includes
+/// the fds libkqueue keeps for the rest of the process. Nothing elsewhere.
+#[track_caller]
+pub fn libkqueue_warm_up() {
+    #[cfg(all(mio_unsupported_test_libkqueue, feature = "os-poll"))]
+    {
+        let before = fd_count();
+        let poll = Poll::new().expect("Poll::new");
+        let opened = fd_count() - before;
+        drop(poll);
+        let queue = LIBKQUEUE_FDS_PER_QUEUE;
+        let first_live = queue + LIBKQUEUE_FDS_WHILE_ANY_QUEUE;
+        let kept = match opened {
+            // The process's first queue: the per-process fds stay.
+            n if n == first_live + LIBKQUEUE_FDS_PER_PROCESS => LIBKQUEUE_FDS_PER_PROCESS,
+            // No other queue lives, or one does.
+            n if n == first_live || n == queue => 0,
+            n => panic!(
+                "libkqueue: a new Poll opened {n} fds, expected {queue}, {first_live} or {}: \
+                 {:#?}",
+                first_live + LIBKQUEUE_FDS_PER_PROCESS,
+                fd_targets()
+            ),
+        };
+        let now = fd_count_settled(before + kept);
+        assert_eq!(
+            now,
+            before + kept,
+            "libkqueue: {} fds of a dropped Poll still open after {EXPECT_TIMEOUT:?}: {:#?}",
+            now as isize - (before + kept) as isize,
+            fd_targets()
+        );
+    }
+}
+
+/// Over libkqueue: deregisters `source`, which must be registered, before the caller closes
+/// it. libkqueue cannot see a close (see above): without this, the knote of a source dropped
+/// while registered would stay and refuse the next fd with the same number. Nothing elsewhere:
+/// there, dropping a registered source ends its registration, as the tests check.
+pub fn libkqueue_deregister_before_close<S>(
+    registry: &mio::Registry,
+    source: &mut S,
+) -> io::Result<()>
+where
+    S: mio::event::Source + ?Sized,
+{
+    #[cfg(mio_unsupported_test_libkqueue)]
+    {
+        registry.deregister(source)
+    }
+    #[cfg(not(mio_unsupported_test_libkqueue))]
+    {
+        let _ = (registry, source);
+        Ok(())
+    }
 }
