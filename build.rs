@@ -57,6 +57,10 @@ fn main() {
         }
     }
     if libkqueue {
+        // Again for rustdoc: it gets this script's cfgs but not RUSTFLAGS, and the doc tests
+        // compile the crate's source (without it, the kqueue code would look for libc's
+        // kevent, which Linux does not have).
+        println!("cargo:rustc-cfg=mio_unsupported_test_libkqueue");
         link_libkqueue();
     }
     println!("cargo:rerun-if-changed=build.rs");

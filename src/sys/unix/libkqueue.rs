@@ -8,6 +8,22 @@
 //! flags; unsigned int fflags; intptr_t data; void *udata;`), the filter, flag and note values
 //! (the same numbers as on the BSDs, which `os` checks against `translate` at compile time), and
 //! the two functions. Everything else in the selector is the code that macOS and the BSDs run.
+//!
+//! # Where libkqueue differs from the BSDs' kqueue(2), and what handles it
+//!
+//! Found by running the suite and tokio's under the cfg; file names are libkqueue's.
+//!
+//! | libkqueue | the BSDs | handled |
+//! |---|---|---|
+//! | knows a queue only by the number `kqueue()` returned (`kqueue_lookup`): `kevent` on a `dup` fails | a dup shares the queue | in the selector: clones share the fd (`Arc`) |
+//! | a change to an existing socket's or pipe's read/write kevent without `EV_CLEAR` fails, with a stale errno (`evfilt_read_knote_modify` in src/linux/read.c, write.c alike) | `EV_ENABLE` alone is accepted | in the selector: the register probe carries `EV_CLEAR` |
+//! | `EV_ADD \| EV_DISABLE` leaves the fd armed (src/common/kevent.c sets the flag before `kn_disable`, whose `epoll_update` then finds nothing to remove) | added disabled | in the selector: the marker of a registration with neither direction is added, then disabled |
+//! | an fd with both filters is one epoll registration whose mask, when the second filter is added, is rebuilt from `EPOLLIN`/`EPOLLOUT` only (`epoll_update` in src/linux/platform.c): a read filter added first loses `EPOLLRDHUP`, so a FIN after data never sets `EV_EOF` | `EV_EOF` on the FIN | in the selector: the write filter's change is submitted first |
+//! | builds a socket's event with getsockopt(`SO_ERROR`) (`evfilt_read_copyout`, `evfilt_write_copyout`), which clears the error on Linux | the error is copied into `fflags` and stays pending | tests assert `take_error` is `None` under the cfg; tokio's `udp::send_to_recv_closed_returns_err` and `uds_stream::epollhup` are known failures |
+//! | cannot see close(2): knotes are keyed by number (`knote_lookup`, src/common/kevent.c), so a source dropped while registered stays registered and the next fd with its number is refused with `AlreadyExists`; `EV_DELETE` of a closed fd answers `ENOENT` | "Calling close() on a file descriptor will remove any kevents that reference the descriptor"; `EBADF` | tests deregister before closing under the cfg (the soak engine too), and expect `ENOENT` |
+//! | a queue is several fds (epoll, a pipe whose write end is the queue fd, eventfds, a signalfd, some kept for the process), freed by a monitoring thread after `close` returns | one fd, freed by `close` | the fd-counting tests warm up and wait, bounded (`tests/util/mod.rs`) |
+//! | the queue fd is a pipe, which it watches like any other | a kqueue refuses to watch itself | the tests of the queue fd's identity are cfg'd out |
+//! | an `EMFILE` from the `EVFILT_USER` knote's eventfd comes back as `EBADF` (it closes -1, src/linux/user.c) | no fd needed | `fd_exhaustion` accepts `EBADF` under the cfg |
 
 #![allow(non_camel_case_types)]
 
