@@ -89,9 +89,6 @@ const CLOSED_FD_CHANGE_ERRNO: i32 = if cfg!(mio_unsupported_test_libkqueue) {
 } else {
     libc::EBADF
 };
-/// Whether registering a regular file succeeds: kqueue takes one (kqueue(2), EVFILT_READ:
-/// "Vnodes: Returns when the file pointer is not at the end of file"; libkqueue too, its
-/// `KNFL_FILE` paths); epoll_ctl(2) answers `EPERM`.
 /// Whether a second `register` refused by the selector with `AlreadyExists` leaves its token on
 /// the registration: on the kqueue kernels but FreeBSD (whose probe carries `EV_KEEPUDATA`) and
 /// on libkqueue, as the guide documents: the probe that finds the kevent is a change, and any
@@ -102,6 +99,9 @@ const SELECTOR_REFUSAL_TAKES_TOKEN: bool = cfg!(all(
     not(target_os = "freebsd"),
     not(mio_unsupported_force_poll_poll)
 ));
+/// Whether registering a regular file succeeds: kqueue takes one (kqueue(2), EVFILT_READ:
+/// "Vnodes: Returns when the file pointer is not at the end of file"; libkqueue too, its
+/// `KNFL_FILE` paths); epoll_ctl(2) answers `EPERM`.
 #[cfg(unix)]
 const REGULAR_FILE_REGISTERS: bool = cfg!(all(mio_kqueue_os, not(mio_unsupported_force_poll_poll)));
 

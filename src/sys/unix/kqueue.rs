@@ -190,7 +190,9 @@ pub(crate) mod translate {
     /// registered (as upstream mio answers `Ok` there): a *marker*, the read filter added
     /// disabled ("EV_DISABLE: Disable the event so kevent() will not return it"), which reports
     /// nothing. A kernel that refuses the read filter on that fd leaves no marker, and the
-    /// registration then has no kevent at all (see [`apply_result`]).
+    /// registration then has no kevent at all (see [`apply_result`]). A second `register` of
+    /// such an fd is refused, but its probe's `EV_ENABLE` enables the marker: from then on
+    /// the fd may be reported readable, a spurious event, never a lost one.
     ///
     /// The trigger picks the flag added with `EV_ADD` (kqueue(2), EV_CLEAR and EV_DISPATCH):
     /// `EV_CLEAR` for edge, `EV_DISPATCH` for oneshot (each filter disabled after its event, so
@@ -942,10 +944,9 @@ mod os {
             Ok([read_errno, write_errno])
         }
 
-        /// The probe carries the caller's token: the manual does not say whether a change
-        /// without `EV_ADD` rewrites `udata`, and if it does, a reregister sets that token
-        /// anyway, while a refused register leaves the new token on the existing registration
-        /// (epoll would keep the old one) rather than a meaningless one.
+        /// The probe carries the caller's token: where it rewrites the `udata` of a
+        /// registration it finds (every kernel but FreeBSD, see [`translate::PROBE`]), a
+        /// refused register then leaves the new token on it rather than a meaningless one.
         fn probe(&self, fd: RawFd, token: Token) -> io::Result<translate::Probe> {
             let errnos = self.submit_changes(fd, &translate::PROBE, token)?;
             Ok(translate::probe_result(errnos))
@@ -1108,8 +1109,8 @@ mod os {
                 filter: Filter::User,
                 flags: translate::EV_RECEIPT,
             };
-            // The token again: whether a change without `EV_ADD` rewrites `udata` is not
-            // documented, so give it the value it already has.
+            // The token again: a change without `EV_ADD` stores its `udata` (see
+            // `translate::PROBE`), so give it the value it already has.
             let mut kev = kevent_for(self.ident, trigger, self.token.0);
             kev.fflags = bind::NOTE_TRIGGER;
             // The receipt's EV_ERROR carries 0 on success.
