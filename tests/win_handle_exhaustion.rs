@@ -12,7 +12,8 @@
 //! test binary) is not the place to exhaust it.
 //!
 //! Checked, as on Unix:
-//! - every socket constructor fails cleanly with `WSAEMFILE` (and leaves no handle behind);
+//! - every socket constructor fails cleanly with `WSAEMFILE` (and leaves no handle behind),
+//!   while `Poll`, `Waker` and `NamedPipe`, which need no socket, still work;
 //! - `accept` on a readable listener returns the error as an `io::Error` with
 //!   `raw_os_error() == Some(WSAEMFILE)`, the readiness loop does not spin on it (the failed
 //!   `accept` is not a `WouldBlock`, so nothing is re-armed and no event repeats), and once a
@@ -119,9 +120,16 @@ fn constructors_fail_cleanly_then_recover() {
         at_limit,
         "a failed constructor left a handle"
     );
-    // A `Poll` needs no socket: its completion port is a wineserver object, not a Unix fd.
+    // No socket in a `Poll`, a `Waker` or a named pipe: they still work at the socket limit
+    // (under Wine a completion port and a pipe are wineserver objects, not Unix fds).
     let poll = Poll::new().expect("Poll::new at the socket limit");
-    drop(poll);
+    let waker = mio::Waker::new(poll.registry(), Token(0)).expect("Waker::new at the limit");
+    let pipe = mio::windows::NamedPipe::new(format!(
+        r"\\.\pipe\mio-test-exhaustion-{}",
+        std::process::id()
+    ))
+    .expect("NamedPipe::new at the socket limit");
+    drop((waker, pipe, poll));
     eprintln!(
         "sockets created before WSAEMFILE: {}; handles: before {before}, exhausted {exhausted}",
         held.len()
