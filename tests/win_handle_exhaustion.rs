@@ -105,7 +105,7 @@ fn constructors_fail_cleanly_then_recover() {
     // Warm-up outside the count.
     drop(std::net::UdpSocket::bind(localhost()).unwrap());
     let before = handle_count();
-    let (mut held, err) = exhaust();
+    let (held, err) = exhaust();
     assert_eq!(err.raw_os_error(), Some(WSAEMFILE), "{err}");
     let exhausted = handle_count();
     let at_limit = handle_count();
