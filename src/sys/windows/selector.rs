@@ -37,23 +37,41 @@
 //!
 //! # A socket's lifecycle
 //!
-//! The state of a [`SockState`] is its `SockInner`: `request` (`Idle`, `InFlight(events)` or
-//! `Cancelling`, one enum), `queued` (on `Shared::updates`), `deleted`, plus `armed`. Every
-//! transition, and the function that makes it:
+//! A [`SockState`]'s place in its life is one value, a [`Lifecycle`],
+//! changed only by the transitions of the [`lifecycle`] module (the selector cannot set a
+//! state itself). Beside it, `armed` (what to ask for) is the edge-triggering state above. The
+//! states:
 //!
-//! | what happens | before | after | where |
+//! - `Registered { slot, request, queued }`: in the port's registrations at `slot`; `request`
+//!   is `New` (the first one not made yet), `Idle`, `InFlight(events)` or `Cancelling`;
+//!   `queued`: on `Shared::updates`;
+//! - `Closing { slot }`: deleted with a request still in flight, which its completion ends;
+//!   `slot` is kept only if that request's cancel failed (so that a `Poll` shutting down finds
+//!   it, cancels it again and waits for it);
+//! - `Deleted`: nothing in flight, out of the registrations, never queued or submitted again.
+//!
+//! | what happens | before | after | transition (caller) |
 //! |---|---|---|---|
-//! | `register` | — | queued, nothing in flight (a thread in `poll`: submitted at once) | `Selector::register_socket` → `schedule` |
-//! | an I/O operation while the first request is still queued | queued | request in flight (still queued: the drain finds it up to date) | `IoSourceState::do_io` → `submit_first` |
-//! | `poll` drains the queue | queued | request in flight for `armed` (if anything is armed); the one in flight cancelled if it misses an armed event; a failed call: error event, `armed` = 0 | `drain_updates` → `update` |
-//! | a completion | in flight (or cancelling) | nothing in flight; the event `events & armed`, those disarmed (all after an error or a oneshot event); queued again while anything is armed | `complete` → `schedule` |
-//! | `WouldBlock` | any, registered | direction re-armed: queued (a thread in `poll`: submitted or cancelled at once; a failure queues it and wakes the poller, `key::RETRY`) | `rearm` → `schedule` |
-//! | `reregister` | registered | everything of the new interest armed, request brought up to date at once | `reregister` → `update` |
-//! | `deregister` / drop | registered | `deleted`; taken off the queue if last; the request in flight cancelled; if the cancel fails, left in the port's registrations until its completion | `deregister` |
-//! | a completion after `deregister` | deleted, in flight | gone (out of the registrations) | `complete` |
-//! | the socket closed under its request | in flight | `deleted`, gone | `complete` (`POLL_LOCAL_CLOSE`) |
-//! | the `Poll` dropped | any | `deleted`, requests cancelled and drained | `Shared::shutdown` → `cancel_all` |
-//! | anything after that | deleted | nothing: never queued or submitted again (`schedule` checks `deleted`, and `closed` under the queue's lock) | `schedule`, `enqueue` |
+//! | `register` | — | `Registered`, `New`, queued (a thread in `poll`: submitted at once) | `register`, `queue` (`Selector::register_socket` → `schedule`) |
+//! | an I/O operation while the first request is still to be made | `New` | `InFlight` (still queued: the drain finds it up to date) | `start_update`, `submitted` (`IoSourceState::do_io` → `submit_first`) |
+//! | `poll` drains the queue | queued | not queued; `InFlight(armed)` if anything is armed and nothing was in flight; `Cancelling` if the one in flight misses an armed event; a failed call: error event, `armed` = 0 | `dequeue`, `start_update`, `submitted`/`cancelled` (`drain_updates` → `update`) |
+//! | a stale queue entry drained | `Closing`/`Deleted` | unchanged: skipped | `dequeue` |
+//! | a completion | `InFlight`/`Cancelling` | `Idle`; the event `events & armed`, those disarmed (all after an error or a oneshot event); queued again while anything is armed | `completed`, `queue` (`complete` → `schedule`) |
+//! | `WouldBlock` | `Registered` | direction re-armed: queued (a thread in `poll`: submitted or cancelled at once; a failure queues it and wakes the poller, `key::RETRY`) | `queue` or `start_update` (`rearm` → `schedule`) |
+//! | `reregister` | `Registered` | everything of the new interest armed, request brought up to date at once | `start_update` (`reregister` → `update`) |
+//! | `deregister` / drop, nothing in flight | `New`/`Idle` | `Deleted`; slot given back; taken off the queue if last | `delete` (`deregister`) |
+//! | `deregister` / drop, in flight | `InFlight`/`Cancelling` | `Closing { slot: None }` (cancelled now, or already); slot given back | `delete` (`deregister`) |
+//! | … and the cancel fails | `InFlight` | `Closing { slot }`: still in the registrations | `delete` (`deregister`) |
+//! | a completion while closing | `Closing { slot }` | `Deleted`; the slot, if kept, given back | `completed` (`complete`) |
+//! | the socket closed under its request | `InFlight` (`POLL_LOCAL_CLOSE`) | `Deleted`, slot given back | `completed`, `delete` (`complete`) |
+//! | the `Poll` dropped | any | `Closing` (requests cancelled, a failed cancel retried) or `Deleted`; the drain collects the completions | `delete` (`Shared::shutdown` → `cancel_all`) |
+//! | anything after deletion | `Closing`/`Deleted` | unchanged: `queue` refuses, `start_update` and `request` give nothing to submit or cancel | — |
+//!
+//! What the table rules out by construction: a deleted socket queued after its `Poll` shut
+//! down the queue (issue 16, defect 4: it would keep the port alive), a request in flight whose
+//! socket left the registrations without a cancel (defect 5), a submit with a request in
+//! flight, a slot given back twice. The unit tests of [`lifecycle`] check each row on the
+//! state alone.
 //!
 //! # Lifetimes
 //!
@@ -273,6 +291,24 @@ impl Shared {
                 slab.entries.len() - 1
             }
         }
+    }
+
+    /// Adds the registration `make` builds, given the slot it will have (a socket's lifecycle
+    /// starts registered, at its slot).
+    fn add_registration_with<R: Registration + 'static>(
+        &self,
+        make: impl FnOnce(usize) -> Arc<R>,
+    ) -> Arc<R> {
+        let mut slab = lock(&self.registrations);
+        let slot = slab.free.pop().unwrap_or(slab.entries.len());
+        let r = make(slot);
+        let entry = Some(Arc::clone(&r) as Arc<dyn Registration>);
+        if slot == slab.entries.len() {
+            slab.entries.push(entry);
+        } else {
+            slab.entries[slot] = entry;
+        }
+        r
     }
 
     pub(crate) fn remove_registration(&self, slot: usize) {
@@ -499,28 +535,24 @@ impl Selector {
         let shared = &self.inner.shared;
         let base = super::net::base_socket(socket)?;
         let afd = shared.afd()?;
-        let sock = Arc::new(SockState {
-            iosb: UnsafeCell::new(IO_STATUS_BLOCK::default()),
-            info: UnsafeCell::new(PollInfo::zeroed()),
-            afd,
-            shared: Arc::clone(shared),
-            base: base as HANDLE,
-            inner: Mutex::new(SockInner {
-                token,
-                interests: interest_mask(interests),
-                armed: interest_mask(interests),
-                request: Request::Idle,
-                deleted: false,
-                queued: false,
-                slot: usize::MAX,
-                trigger,
-            }),
-            dead: AtomicBool::new(false),
-            unsubmitted: AtomicBool::new(true),
+        let sock = shared.add_registration_with(|slot| {
+            Arc::new(SockState {
+                iosb: UnsafeCell::new(IO_STATUS_BLOCK::default()),
+                info: UnsafeCell::new(PollInfo::zeroed()),
+                afd,
+                shared: Arc::clone(shared),
+                base: base as HANDLE,
+                inner: Mutex::new(SockInner {
+                    token,
+                    interests: interest_mask(interests),
+                    armed: interest_mask(interests),
+                    life: Lifecycle::register(slot),
+                    trigger,
+                }),
+                shadow: Shadow::new(),
+            })
         });
-        let slot = shared.add_registration(Arc::clone(&sock) as Arc<dyn Registration>);
         let mut inner = lock(&sock.inner);
-        inner.slot = slot;
         // The first request is queued like any other (so `register` + `deregister` with no
         // `poll` between costs no kernel call, as upstream's), and submitted by whichever
         // comes first: the next `poll`, or the next I/O operation on the socket
@@ -530,10 +562,12 @@ impl Selector {
         // submitted after the send would never report it. With a thread blocked in `poll`,
         // `schedule` submits it at once, and a failure is this call's error.
         if let Err(err) = sock.schedule(&mut inner) {
-            inner.deleted = true;
-            inner.slot = usize::MAX;
+            // Nothing is in flight (the submit failed), so nothing is cancelled.
+            let left = inner.life.delete(&sock.shadow, || Ok(()));
             drop(inner);
-            shared.remove_registration(slot);
+            if let Some(slot) = left.slot {
+                shared.remove_registration(slot);
+            }
             return Err(err);
         }
         drop(inner);
@@ -558,7 +592,10 @@ fn drain_updates(shared: &Shared, spare: &mut Vec<Arc<SockState>>, events: &mut 
     }
     for sock in spare.drain(..) {
         let mut inner = lock(&sock.inner);
-        inner.queued = false;
+        if !inner.life.dequeue() {
+            // Deleted since it was queued: a stale entry.
+            continue;
+        }
         if let Err(_err) = sock.update(&mut inner) {
             trace!("submitting an AFD poll request failed: {}", _err);
             inner.armed = 0;
@@ -611,11 +648,10 @@ pub(crate) struct SockState {
     shared: Arc<Shared>,
     base: HANDLE,
     inner: Mutex<SockInner>,
-    /// `inner.deleted`, readable without the lock (to prune the update queue).
-    dead: AtomicBool,
-    /// Registered, and its first request not submitted yet (see `register_socket`): the
-    /// next I/O operation on the socket submits it first (`IoSourceState::do_io`).
-    unsubmitted: AtomicBool,
+    /// What of `inner.life` is read without the lock: whether the first request is still to
+    /// be made (`IoSourceState::do_io`) and whether the socket is deleted (to prune the update
+    /// queue). Written only by the lifecycle's transitions.
+    shadow: Shadow,
 }
 
 // SAFETY: `iosb` and `info` are only touched under `inner`'s lock and only while no request is
@@ -638,19 +674,6 @@ impl fmt::Debug for SockState {
     }
 }
 
-/// A socket's AFD poll request. At most one is in flight; the kernel owns the buffers (and a
-/// reference to the `SockState`) from its submission until its completion is dequeued.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Request {
-    /// None in flight: the buffers are ours.
-    Idle,
-    /// In flight, asking for these events.
-    InFlight(u32),
-    /// In flight and asked to cancel (it missed an armed event, or the socket is going): its
-    /// completion comes next, and nothing is submitted until then.
-    Cancelling,
-}
-
 #[derive(Debug)]
 struct SockInner {
     token: Token,
@@ -658,19 +681,414 @@ struct SockInner {
     interests: u32,
     /// Those not reported since they were last armed.
     armed: u32,
-    /// The AFD poll request: none, in flight, or in flight and cancelled.
-    request: Request,
-    /// Deregistered, dropped or closed: no more requests or events.
-    deleted: bool,
-    /// In `Shared::updates`.
-    queued: bool,
-    /// The socket's slot in `Shared::registrations`; `usize::MAX` once it left them.
-    slot: usize,
+    /// Where the socket is in its life: registered (with its request and whether it is
+    /// queued), closing (deleted, a request still in flight) or deleted. See [`lifecycle`].
+    life: Lifecycle,
     /// Edge (the armed mask as described above), oneshot (everything disarmed after one
     /// event, re-armed only by `reregister`) or level (never disarmed: the request is
     /// re-submitted at once, and completes at once while the socket is ready).
     trigger: Trigger,
 }
+
+pub(crate) mod lifecycle {
+    //! A registered socket's lifecycle: one state ([`Lifecycle`]), changed only by the
+    //! transitions in this module (the table at the top of `selector.rs`). The selector cannot
+    //! set a state itself, so what must never happen cannot be written there:
+    //!
+    //! - a deleted socket has no request to submit or cancel and no queue flag to set:
+    //!   [`Lifecycle::start_update`] and [`Lifecycle::request`] give nothing for it, and
+    //!   [`Lifecycle::queue`] refuses it (a re-arm after its `Poll` is gone cannot queue it and
+    //!   keep the port alive: issue 16, defect 4);
+    //! - a request in flight keeps its socket out of `Deleted` (in `Closing` until its
+    //!   completion), and a request whose cancel failed keeps the socket's registration slot,
+    //!   so a `Poll` shutting down cancels it again and waits for it (defect 5);
+    //! - the registration slot is handed out exactly once, by the transition that leaves the
+    //!   registrations (`delete`, or the completion that ends `Closing`).
+    use std::io;
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    /// The AFD poll request of a registered socket; at most one is in flight. The kernel owns
+    /// the buffers (and a reference to the `SockState`) from its submission until its
+    /// completion is dequeued.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum Request {
+        /// Registered and its first request not made yet: it is queued, and the next poll or
+        /// I/O operation makes it (whichever comes first).
+        New,
+        /// None in flight: the buffers are ours.
+        Idle,
+        /// In flight, asking for these events.
+        InFlight(u32),
+        /// In flight and asked to cancel (it missed an armed event): its completion comes
+        /// next, and nothing is submitted until then.
+        Cancelling,
+    }
+
+    #[derive(Debug)]
+    enum State {
+        /// In the port's registrations at `slot`; `queued`: on `Shared::updates`.
+        Registered {
+            slot: usize,
+            request: Request,
+            queued: bool,
+        },
+        /// Deregistered, closed or its `Poll` gone, with a request still in flight (the kernel
+        /// holds a reference to the socket); its completion ends it. `slot`: the request's
+        /// cancel failed, so it is still in the port's registrations, where a `Poll` shutting
+        /// down finds it, cancels it again and waits for it.
+        Closing { slot: Option<usize> },
+        /// Nothing in flight, out of the registrations and off the queue's books, for good.
+        Deleted,
+    }
+
+    /// A socket's lifecycle; see the module.
+    #[derive(Debug)]
+    pub(crate) struct Lifecycle(State);
+
+    /// What of a [`Lifecycle`] is read without its lock (relaxed: a hint whose staleness is
+    /// harmless), written only by the transitions.
+    #[derive(Debug)]
+    pub(crate) struct Shadow(AtomicU8);
+
+    const NEW: u8 = 0;
+    const LIVE: u8 = 1;
+    const DELETED: u8 = 2;
+
+    impl Shadow {
+        pub(crate) fn new() -> Shadow {
+            Shadow(AtomicU8::new(NEW))
+        }
+
+        /// The first request is still to be made (`Request::New`): the next I/O operation
+        /// makes it first.
+        pub(crate) fn is_new(&self) -> bool {
+            self.0.load(Ordering::Relaxed) == NEW
+        }
+
+        /// Closing or deleted: a queue entry for it can be pruned.
+        pub(crate) fn is_deleted(&self) -> bool {
+            self.0.load(Ordering::Relaxed) == DELETED
+        }
+
+        fn set(&self, value: u8) {
+            self.0.store(value, Ordering::Relaxed);
+        }
+    }
+
+    /// What [`Lifecycle::delete`] leaves to its caller.
+    #[derive(Debug, PartialEq, Eq)]
+    pub(crate) struct Left {
+        /// The registration slot to give back: the socket left the registrations.
+        pub(crate) slot: Option<usize>,
+        /// The socket may still be on the update queue (the drain skips it there).
+        pub(crate) queued: bool,
+    }
+
+    /// What a dequeued completion finds.
+    #[derive(Debug, PartialEq, Eq)]
+    pub(crate) enum Completion {
+        /// Registered, no request in flight now: the completion is an event to report.
+        Live,
+        /// The socket was deleted under its request, which is now over: `slot`, if any, is to
+        /// be given back.
+        Deleted { slot: Option<usize> },
+    }
+
+    impl Lifecycle {
+        /// `register`: in the registrations at `slot`, its first request to be made.
+        pub(crate) fn register(slot: usize) -> Lifecycle {
+            Lifecycle(State::Registered {
+                slot,
+                request: Request::New,
+                queued: false,
+            })
+        }
+
+        /// The request, while registered; `None` once deleted.
+        pub(crate) fn request(&self) -> Option<Request> {
+            match self.0 {
+                State::Registered { request, .. } => Some(request),
+                State::Closing { .. } | State::Deleted => None,
+            }
+        }
+
+        /// Queues a registered socket that is not queued yet, if `push` (which puts it on the
+        /// queue) succeeds; whether it is on the queue now. A deleted socket is never queued.
+        pub(crate) fn queue(&mut self, push: impl FnOnce() -> bool) -> bool {
+            match &mut self.0 {
+                State::Registered { queued: true, .. } => true,
+                State::Registered { queued, .. } => {
+                    *queued = push();
+                    *queued
+                }
+                State::Closing { .. } | State::Deleted => false,
+            }
+        }
+
+        /// The poller took the socket off the queue; whether it is to be brought up to date
+        /// (`false`: deleted since, a stale entry).
+        pub(crate) fn dequeue(&mut self) -> bool {
+            match &mut self.0 {
+                State::Registered { queued, .. } => {
+                    *queued = false;
+                    true
+                }
+                State::Closing { .. } | State::Deleted => false,
+            }
+        }
+
+        /// The request is about to be brought in line with the armed events: the first
+        /// request is no longer pending (`New` becomes `Idle`). The request to compare with,
+        /// `None` if deleted: nothing may be submitted or cancelled then.
+        pub(crate) fn start_update(&mut self, shadow: &Shadow) -> Option<Request> {
+            match &mut self.0 {
+                State::Registered { request, .. } => {
+                    if *request == Request::New {
+                        *request = Request::Idle;
+                        shadow.set(LIVE);
+                    }
+                    Some(*request)
+                }
+                State::Closing { .. } | State::Deleted => None,
+            }
+        }
+
+        /// A request for `events` was submitted (only ever with none in flight).
+        pub(crate) fn submitted(&mut self, events: u32) {
+            match &mut self.0 {
+                State::Registered { request, .. }
+                    if matches!(request, Request::New | Request::Idle) =>
+                {
+                    *request = Request::InFlight(events);
+                }
+                _state => debug_assert!(false, "a request submitted in {:?}", _state),
+            }
+        }
+
+        /// The request in flight was asked to cancel.
+        pub(crate) fn cancelled(&mut self) {
+            match &mut self.0 {
+                State::Registered { request, .. } if matches!(request, Request::InFlight(_)) => {
+                    *request = Request::Cancelling;
+                }
+                _state => debug_assert!(false, "a cancel sent in {:?}", _state),
+            }
+        }
+
+        /// The completion of the request in flight was dequeued.
+        pub(crate) fn completed(&mut self) -> Completion {
+            match &mut self.0 {
+                State::Registered { request, .. } => {
+                    debug_assert!(
+                        matches!(request, Request::InFlight(_) | Request::Cancelling),
+                        "a completion with no request in flight ({request:?})"
+                    );
+                    *request = Request::Idle;
+                    Completion::Live
+                }
+                State::Closing { slot } => {
+                    let slot = slot.take();
+                    self.0 = State::Deleted;
+                    Completion::Deleted { slot }
+                }
+                State::Deleted => {
+                    debug_assert!(false, "a completion after the last one");
+                    Completion::Deleted { slot: None }
+                }
+            }
+        }
+
+        /// Deregistered, dropped, closed under its request (with none in flight then) or its
+        /// `Poll` gone. `cancel` is called, only when a request is in flight and not yet asked
+        /// to cancel, to cancel it: then the socket is `Closing` until its completion, and
+        /// keeps its slot if `cancel` fails. Deleting a deleted socket retries only such a
+        /// failed cancel.
+        pub(crate) fn delete(
+            &mut self,
+            shadow: &Shadow,
+            cancel: impl FnOnce() -> io::Result<()>,
+        ) -> Left {
+            shadow.set(DELETED);
+            match self.0 {
+                State::Registered {
+                    slot,
+                    request: Request::New | Request::Idle,
+                    queued,
+                } => {
+                    self.0 = State::Deleted;
+                    Left {
+                        slot: Some(slot),
+                        queued,
+                    }
+                }
+                State::Registered {
+                    slot,
+                    request: Request::Cancelling,
+                    queued,
+                } => {
+                    self.0 = State::Closing { slot: None };
+                    Left {
+                        slot: Some(slot),
+                        queued,
+                    }
+                }
+                State::Registered {
+                    slot,
+                    request: Request::InFlight(_),
+                    queued,
+                } => {
+                    let cancelled = cancel_traced(cancel);
+                    self.0 = State::Closing {
+                        slot: (!cancelled).then_some(slot),
+                    };
+                    Left {
+                        slot: cancelled.then_some(slot),
+                        queued,
+                    }
+                }
+                State::Closing { slot: Some(slot) } => {
+                    let cancelled = cancel_traced(cancel);
+                    if cancelled {
+                        self.0 = State::Closing { slot: None };
+                    }
+                    Left {
+                        slot: cancelled.then_some(slot),
+                        queued: false,
+                    }
+                }
+                State::Closing { slot: None } | State::Deleted => Left {
+                    slot: None,
+                    queued: false,
+                },
+            }
+        }
+    }
+
+    fn cancel_traced(cancel: impl FnOnce() -> io::Result<()>) -> bool {
+        match cancel() {
+            Ok(()) => true,
+            Err(_err) => {
+                trace!("cancelling an AFD poll request failed: {}", _err);
+                false
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        //! The transitions on their own, without a kernel: each row of the table, and the
+        //! moves that must not exist.
+        use super::*;
+
+        fn fail() -> io::Result<()> {
+            Err(io::Error::other("injected"))
+        }
+
+        fn never() -> io::Result<()> {
+            panic!("nothing is in flight: nothing to cancel")
+        }
+
+        #[test]
+        fn a_deleted_socket_is_never_queued_or_submitted() {
+            let shadow = Shadow::new();
+            let mut life = Lifecycle::register(3);
+            assert!(shadow.is_new());
+            let left = life.delete(&shadow, never);
+            assert_eq!(left, Left { slot: Some(3), queued: false });
+            assert!(shadow.is_deleted());
+            assert!(!life.queue(|| panic!("pushed a deleted socket")));
+            assert_eq!(life.start_update(&shadow), None);
+            assert_eq!(life.request(), None);
+            assert!(!life.dequeue());
+            // Deleting again gives nothing back twice.
+            assert_eq!(life.delete(&shadow, never), Left { slot: None, queued: false });
+        }
+
+        #[test]
+        fn queued_once_until_the_poller_takes_it() {
+            let shadow = Shadow::new();
+            let mut life = Lifecycle::register(0);
+            // A closed selector refuses the push: not queued, so the next try pushes again.
+            assert!(!life.queue(|| false));
+            assert!(life.queue(|| true));
+            assert!(life.queue(|| panic!("pushed twice")));
+            assert!(life.dequeue());
+            assert!(life.queue(|| true));
+            assert_eq!(life.start_update(&shadow), Some(Request::Idle));
+            assert!(!shadow.is_new());
+        }
+
+        #[test]
+        fn request_cycle() {
+            let shadow = Shadow::new();
+            let mut life = Lifecycle::register(0);
+            assert_eq!(life.start_update(&shadow), Some(Request::Idle));
+            life.submitted(5);
+            assert_eq!(life.request(), Some(Request::InFlight(5)));
+            life.cancelled();
+            assert_eq!(life.request(), Some(Request::Cancelling));
+            assert_eq!(life.completed(), Completion::Live);
+            assert_eq!(life.request(), Some(Request::Idle));
+        }
+
+        #[test]
+        fn deleted_in_flight_gives_the_slot_back_once() {
+            let shadow = Shadow::new();
+            let mut life = Lifecycle::register(7);
+            assert!(life.queue(|| true));
+            life.start_update(&shadow);
+            life.submitted(1);
+            let mut calls = 0;
+            let left = life.delete(&shadow, || {
+                calls += 1;
+                Ok(())
+            });
+            assert_eq!(calls, 1);
+            assert_eq!(left, Left { slot: Some(7), queued: true });
+            // Still in flight: not deleted yet, but nothing to submit, cancel or queue.
+            assert_eq!(life.request(), None);
+            assert!(!life.queue(|| panic!("pushed a closing socket")));
+            assert_eq!(life.delete(&shadow, never), Left { slot: None, queued: false });
+            assert_eq!(life.completed(), Completion::Deleted { slot: None });
+        }
+
+        #[test]
+        fn a_failed_cancel_keeps_the_slot_until_the_completion() {
+            let shadow = Shadow::new();
+            let mut life = Lifecycle::register(2);
+            life.start_update(&shadow);
+            life.submitted(1);
+            assert_eq!(life.delete(&shadow, fail), Left { slot: None, queued: false });
+            // The `Poll` shutting down tries again; it fails again: the completion frees it.
+            assert_eq!(life.delete(&shadow, fail), Left { slot: None, queued: false });
+            assert_eq!(life.completed(), Completion::Deleted { slot: Some(2) });
+        }
+
+        #[test]
+        fn a_failed_cancel_retried_gives_the_slot_back() {
+            let shadow = Shadow::new();
+            let mut life = Lifecycle::register(2);
+            life.start_update(&shadow);
+            life.submitted(1);
+            assert_eq!(life.delete(&shadow, fail), Left { slot: None, queued: false });
+            assert_eq!(life.delete(&shadow, || Ok(())), Left { slot: Some(2), queued: false });
+            assert_eq!(life.completed(), Completion::Deleted { slot: None });
+        }
+
+        #[test]
+        fn deleted_while_cancelling_sends_no_second_cancel() {
+            let shadow = Shadow::new();
+            let mut life = Lifecycle::register(4);
+            life.start_update(&shadow);
+            life.submitted(1);
+            life.cancelled();
+            assert_eq!(life.delete(&shadow, never), Left { slot: Some(4), queued: false });
+            assert_eq!(life.completed(), Completion::Deleted { slot: None });
+        }
+    }
+}
+
+use lifecycle::{Lifecycle, Request, Shadow};
 
 impl SockState {
     /// Brings the kernel in line with `armed` soon: when no thread is polling, by queueing the
@@ -679,11 +1097,9 @@ impl SockState {
     /// one request, never a submit and a cancel); when a thread is polling, at once.
     fn schedule(self: &Arc<Self>, inner: &mut SockInner) -> io::Result<()> {
         let shared = &self.shared;
-        if inner.deleted {
-            // Deregistered, closed, or its `Poll` is gone (`cancel_all`): nothing to submit,
-            // and queueing it would keep it (and through it the port) alive for ever.
-            return Ok(());
-        }
+        // A deleted socket (deregistered, closed, or its `Poll` gone) is neither queued (which
+        // would keep it, and through it the port, alive for ever) nor submitted: the lifecycle
+        // has no such transition (`Lifecycle::queue`, `Lifecycle::start_update`).
         if !shared.polling.load(Ordering::SeqCst) {
             if !self.enqueue(inner) {
                 return Ok(());
@@ -697,26 +1113,26 @@ impl SockState {
         self.update(inner)
     }
 
-    /// Puts the socket on `Shared::updates` (once); `false` if the selector is closed.
+    /// Puts the socket on `Shared::updates` (once); `false` if it is deleted or the selector
+    /// is closed.
     fn enqueue(self: &Arc<Self>, inner: &mut SockInner) -> bool {
         let shared = &self.shared;
-        if !inner.queued {
+        inner.life.queue(|| {
             let mut updates = lock(&shared.updates);
             // Checked under the queue's lock: `shutdown` sets `closed`, then empties the
             // queue under it, so a push either sees `closed` or is emptied out.
             if shared.closed.load(Ordering::SeqCst) {
                 return false;
             }
-            inner.queued = true;
             if updates.len() >= 1024 && updates.len().is_power_of_two() {
                 // Registered and deregistered without a poll in between: prune.
-                updates.retain(|s| !s.dead.load(Ordering::Relaxed));
+                updates.retain(|s| !s.shadow.is_deleted());
             }
             updates.push(Arc::clone(self));
             drop(updates);
             shared.has_updates.store(true, Ordering::SeqCst);
-        }
-        true
+            true
+        })
     }
 
     /// A submit or cancel made from this thread failed while another thread polls: the
@@ -724,7 +1140,7 @@ impl SockState {
     /// fail too, reports an error event (`drain_updates`) rather than leave an armed direction
     /// with nothing in flight, silent for ever.
     fn retry_on_poller(self: &Arc<Self>, inner: &mut SockInner) {
-        if inner.deleted || !self.enqueue(inner) {
+        if !self.enqueue(inner) {
             return;
         }
         let shared = &self.shared;
@@ -737,24 +1153,27 @@ impl SockState {
     /// something is armed; cancels one that misses an armed event (its completion, dequeued by
     /// `poll`, submits the right one).
     fn update(self: &Arc<Self>, inner: &mut SockInner) -> io::Result<()> {
-        self.unsubmitted.store(false, Ordering::Relaxed);
+        // Deleted: nothing to submit or cancel, by construction.
+        let Some(request) = inner.life.start_update(&self.shadow) else {
+            return Ok(());
+        };
         // While anything is armed a request is in flight: also when only the error events
         // are (a WRITABLE-only socket after its writable event), which epoll always reports
         // (`EPOLLERR`/`EPOLLHUP`) and a reset must not go unreported.
-        if inner.deleted || inner.armed == 0 {
+        if inner.armed == 0 {
             return Ok(());
         }
         let mask = inner.armed | afd::POLL_LOCAL_CLOSE;
-        match inner.request {
+        match request {
             // Missing an armed event: cancelled; its completion submits the right one.
             Request::InFlight(events) if events & mask != mask => return self.cancel(inner),
             Request::InFlight(_) | Request::Cancelling => return Ok(()),
-            Request::Idle => {}
+            Request::New | Request::Idle => {}
         }
         if !self.shared.begin_op() {
             return Ok(());
         }
-        // SAFETY: no request is in flight (`Request::Idle`) and we hold the lock: nobody else
+        // SAFETY: no request is in flight (`Request::Idle` or `New`) and we hold the lock: nobody else
         // reads or writes the buffers.
         unsafe {
             *self.info.get() = PollInfo {
@@ -777,7 +1196,7 @@ impl SockState {
                 .poll(self.info.get(), self.iosb.get(), context.cast())
         } {
             Ok(()) => {
-                inner.request = Request::InFlight(mask);
+                inner.life.submitted(mask);
                 Ok(())
             }
             Err(err) => {
@@ -791,24 +1210,34 @@ impl SockState {
 
     /// Cancels the request in flight, once (`Cancelling` then); nothing to do without one.
     fn cancel(&self, inner: &mut SockInner) -> io::Result<()> {
-        if let Request::InFlight(_) = inner.request {
+        if let Some(Request::InFlight(_)) = inner.life.request() {
             // SAFETY: a request is in flight, so `iosb` is its status block, alive (it holds a
             // reference to `self`) and sent through `self.afd`.
             unsafe { self.afd.cancel(self.iosb.get())? };
-            inner.request = Request::Cancelling;
+            inner.life.cancelled();
         }
         Ok(())
+    }
+
+    /// Deletes the socket (deregistered, closed under its request, or its `Poll` gone): its
+    /// request in flight, if any, is cancelled; the slot to give back, if the socket left the
+    /// registrations, and whether it may still be on the update queue.
+    fn delete(&self, inner: &mut SockInner) -> lifecycle::Left {
+        inner.life.delete(&self.shadow, || {
+            // SAFETY: `Lifecycle::delete` calls this only while a request is in flight (not
+            // yet cancelled), so `iosb` is its status block, alive (it holds a reference to
+            // `self`) and sent through `self.afd`.
+            unsafe { self.afd.cancel(self.iosb.get()) }
+        })
     }
 
     /// A dequeued completion: the event to report, if any, then the next request.
     fn complete(self: &Arc<Self>) -> Option<Event> {
         let mut inner = lock(&self.inner);
-        inner.request = Request::Idle;
-        if inner.deleted {
-            if inner.slot != usize::MAX {
+        if let lifecycle::Completion::Deleted { slot } = inner.life.completed() {
+            drop(inner);
+            if let Some(slot) = slot {
                 // Deregistered while its cancel failed (`deregister`): out of the list now.
-                let slot = std::mem::replace(&mut inner.slot, usize::MAX);
-                drop(inner);
                 self.shared.remove_registration(slot);
             }
             return None;
@@ -827,12 +1256,13 @@ impl SockState {
             0
         };
         if events & afd::POLL_LOCAL_CLOSE != 0 {
-            // The socket was closed under us: its registration ends silently.
-            inner.deleted = true;
-            self.dead.store(true, Ordering::Relaxed);
-            let slot = std::mem::replace(&mut inner.slot, usize::MAX);
+            // The socket was closed under us: its registration ends silently (nothing is in
+            // flight now, so nothing is cancelled).
+            let left = self.delete(&mut inner);
             drop(inner);
-            self.shared.remove_registration(slot);
+            if let Some(slot) = left.slot {
+                self.shared.remove_registration(slot);
+            }
             return None;
         }
         let reported = events & inner.armed;
@@ -873,10 +1303,7 @@ impl SockState {
     #[cold]
     fn submit_first(self: &Arc<Self>) {
         let mut inner = lock(&self.inner);
-        if self.unsubmitted.load(Ordering::Relaxed)
-            && !inner.deleted
-            && inner.request == Request::Idle
-        {
+        if inner.life.request() == Some(Request::New) {
             if let Err(_err) = self.update(&mut inner) {
                 trace!("submitting an AFD poll request failed: {}", _err);
                 self.retry_on_poller(&mut inner);
@@ -919,43 +1346,35 @@ impl SockState {
 
     fn deregister(&self) {
         let mut inner = lock(&self.inner);
-        if inner.deleted {
-            return;
-        }
-        inner.deleted = true;
-        self.dead.store(true, Ordering::Relaxed);
-        if inner.queued {
+        // A failed cancel leaves the request in flight (until the socket closes) and the
+        // socket in the port's registrations (`slot` is `None` here), so a `Poll` shutting
+        // down cancels it again and waits for it; its completion takes it out (`complete`).
+        let left = self.delete(&mut inner);
+        drop(inner);
+        if left.queued {
             // Registered and deregistered between two polls (the common case last in the
-            // queue): take it out now rather than holding it until the next poll.
+            // queue): take it out now rather than holding it until the next poll (elsewhere in
+            // the queue, the drain skips it).
             let mut updates = lock(&self.shared.updates);
             if updates
                 .last()
                 .is_some_and(|last| std::ptr::eq(&**last, self))
             {
                 updates.pop();
-                inner.queued = false;
             }
         }
-        if let Err(_err) = self.cancel(&mut inner) {
-            // The request stays in flight (until the socket closes): the socket stays in the
-            // port's registrations, so a `Poll` shutting down cancels it again and waits for
-            // it; its completion takes it out (`complete`).
-            trace!("cancelling an AFD poll request failed: {}", _err);
-            return;
+        if let Some(slot) = left.slot {
+            self.shared.remove_registration(slot);
         }
-        let slot = std::mem::replace(&mut inner.slot, usize::MAX);
-        drop(inner);
-        self.shared.remove_registration(slot);
     }
 }
 
 impl Registration for SockState {
     fn cancel_all(&self) {
-        let mut inner = lock(&self.inner);
-        inner.deleted = true;
-        self.dead.store(true, Ordering::Relaxed);
-        // A failure leaves nothing more to try: the drain waits for the request (bounded).
-        let _ = self.cancel(&mut inner);
+        // The registrations and the queue are gone already (`Shared::shutdown`), so neither
+        // the slot nor the queue entry is given back. A failed cancel leaves nothing more to
+        // try: the drain waits for the request (bounded).
+        let _ = self.delete(&mut lock(&self.inner));
     }
 }
 
@@ -977,7 +1396,7 @@ impl IoSourceState {
         F: FnOnce(&T) -> io::Result<R>,
     {
         if let Some(sock) = &self.sock {
-            if sock.unsubmitted.load(Ordering::Relaxed) {
+            if sock.shadow.is_new() {
                 sock.submit_first();
             }
         }
@@ -1219,7 +1638,10 @@ mod tests {
         selector
             .select(&mut Events::with_capacity(16), Some(Duration::ZERO))
             .unwrap();
-        assert_ne!(lock(&sock.inner).request, Request::Idle, "a request is in flight");
+        assert!(
+            matches!(lock(&sock.inner).life.request(), Some(Request::InFlight(_))),
+            "a request is in flight"
+        );
         crate::sys::windows::fault::failing(|| sock.deregister());
         let shared = Arc::clone(selector.shared());
         drop(selector);
@@ -1243,7 +1665,10 @@ mod tests {
         selector
             .select(&mut Events::with_capacity(16), Some(Duration::ZERO))
             .unwrap();
-        assert_ne!(lock(&sock.inner).request, Request::Idle, "a request is in flight");
+        assert!(
+            matches!(lock(&sock.inner).life.request(), Some(Request::InFlight(_))),
+            "a request is in flight"
+        );
         let shared = Arc::clone(selector.shared());
         // One long wait (no 50 ms steps): `polling` stays set until a packet comes, so the
         // re-arm below takes the direct path.
