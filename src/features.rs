@@ -10,6 +10,18 @@
 //! | `os-ext` | no | Implies `os-poll`. The [`unix`](crate::unix) module: `SourceFd` and `pipe`. |
 //! | `net` | no | The `net` module: TCP, UDP and Unix-domain sockets. |
 //!
+//! ## Extras of this crate (not in upstream mio)
+//!
+//! Off by default, so a drop-in user builds exactly what upstream builds. Code that enables
+//! them is tied to this crate. Each implies `os-poll`. On a target without an implementation the
+//! feature compiles and the module is absent (a compile-time error where it is named).
+//!
+//! | Feature | What it adds | Where |
+//! |---|---|---|
+//! | `timer` | [`timer::Timer`](crate::timer): one-shot and periodic timers as event sources | Linux, Android (timerfd; tested with epoll, poll(2) and the kqueue selector over libkqueue), illumos (timerfd, compile-checked); absent elsewhere for now |
+//!
+//! See the [guide](crate::guide), section 9, for when to use them.
+//!
 //! Without `os-poll` the crate still compiles, as a "shell": every type exists, so a library
 //! can name `mio::net::TcpStream` in its API without choosing a backend for its users, but any
 //! operation that needs the OS panics with ``mio must be compiled with `os-poll` to run.``.
