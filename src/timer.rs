@@ -30,7 +30,7 @@ use crate::sys;
 /// disarms it; each replaces the previous setting and discards the expirations not yet read,
 /// and each works while the timer is registered (from any thread: every method takes `&self`).
 ///
-/// Registered with [`Interest::READABLE`] (other interests never fire), it reports a readable
+/// Registered with [`Interest::READABLE`](crate::Interest::READABLE) (other interests never fire), it reports a readable
 /// event when it expires. As for any source the event is edge-triggered: call
 /// [`read`](Timer::read) until it returns `WouldBlock`, which it does as soon as the
 /// expirations are counted. `read` returns how many expirations happened since the last read
