@@ -18,7 +18,13 @@
 //!
 //! | Feature | What it adds | Where |
 //! |---|---|---|
-//! | `timer` | [`timer::Timer`](crate::timer): one-shot and periodic timers as event sources | Linux, Android (timerfd; tested with epoll, poll(2) and the kqueue selector over libkqueue), illumos (timerfd, compile-checked); absent elsewhere for now |
+//! | `timer` | `mio::timer::Timer`: one-shot and periodic timers as event sources | Linux, Android (timerfd; tested with epoll, poll(2) and the kqueue selector over libkqueue), illumos (timerfd, compile-checked); absent elsewhere for now |
+//! | `process` | `mio::process::Process`: a child process's exit as an event source, never reaping | Linux, Android (pidfd; a `SIGCHLD` + `waitid(WNOWAIT)` fallback where pidfd_open(2) answers `ENOSYS`); absent elsewhere for now |
+//! | `signal` | `mio::signal::Signals`: Unix signals as an event source, through the shared handler registry `signal-hook-registry` (a dependency of these two features only) | every Unix; absent on Windows, Hermit and WASI |
+//!
+//! The test-only switch `--cfg mio_unsupported_test_process_sigchld` makes `Process` use its
+//! `SIGCHLD` fallback even where pidfd_open(2) exists, so the fallback is tested (CI runs the
+//! suite so).
 //!
 //! See the [guide](crate::guide), section 9, for when to use them.
 //!

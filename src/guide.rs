@@ -274,11 +274,12 @@
 //! ## 9. Timers, child processes and signals (extras of this crate)
 //!
 //! Not in upstream mio: each is behind its own Cargo feature, off by default (see
-//! [`features`](crate::features) for where each exists). Each is an ordinary
+//! [`features`](crate::features) for where each exists; where one is absent its module is not
+//! compiled). Each is an ordinary
 //! [`event::Source`](crate::event::Source), registered with a [`Token`](crate::Token) on the
 //! same `Poll` as the sockets, reporting readable.
 //!
-//! ### Timers (`timer`): [`timer::Timer`](crate::timer::Timer)
+//! ### Timers (`timer`): `mio::timer::Timer`
 //!
 //! Use a `Timer` when the loop has **a few** deadlines that must fire on time even while other
 //! events keep `poll` busy, when a deadline is set or moved from another thread (every method
@@ -321,3 +322,22 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! ### Child processes (`process`): `mio::process::Process`
+//!
+//! Use a `Process` to learn in the loop that a child exited, without a thread blocked in
+//! `wait` and without reaping behind the owner's back: after the event, `Child::try_wait`
+//! gives the status. With a pidfd (Linux 5.3+) each `Process` costs one fd and exactly its
+//! own events. On the `SIGCHLD` fallback (older kernels) every child's exit wakes every
+//! `Process` and each checks its child with one `waitid`: fine for tens of children; for
+//! thousands on such kernels, one `Signals` for `SIGCHLD` and a `try_wait` sweep is cheaper.
+//!
+//! ### Signals (`signal`): `mio::signal::Signals`
+//!
+//! Use `Signals` for `SIGINT`, `SIGTERM`, `SIGHUP`, `SIGWINCH`, `SIGUSR1`... handled in the
+//! loop like any event: the handler itself only sets a bit and writes to an fd, the loop gets
+//! the set of signals that arrived. It is coalesced (how often a signal came is lost, as with
+//! the kernel's own pending set), and it coexists with tokio's `signal`, signal-hook and
+//! ctrlc in the same process. Do not use it to wait for a child: `Process` says which child
+//! exited, a `SIGCHLD` does not. Once watched, a signal's default action (terminating the
+//! process) does not come back after the `Signals` is dropped.

@@ -20,20 +20,15 @@ use mio::timer::Timer;
 use mio::{Events, Interest, Poll, Token};
 
 use util::{
-    assert_send, assert_sync, expect_event, expect_no_event_for, expect_no_events, fd_count,
-    fd_count_settled, libkqueue_deregister_before_close, libkqueue_warm_up, poll_once,
-    run_isolated, EXPECT_TIMEOUT,
+    assert_lifecycle_errors, assert_send, assert_sync, expect_event, expect_no_event_for,
+    expect_no_events, fd_count, fd_count_settled, libkqueue_deregister_before_close,
+    libkqueue_warm_up, poll_once, registered, run_isolated, EXPECT_TIMEOUT,
 };
 
 const T: Token = Token(3);
 
 fn setup() -> (Poll, Events, Timer) {
-    let poll = Poll::new().expect("Poll::new");
-    let mut timer = Timer::new().expect("Timer::new");
-    poll.registry()
-        .register(&mut timer, T, Interest::READABLE)
-        .expect("register");
-    (poll, Events::with_capacity(16), timer)
+    registered(Timer::new().expect("Timer::new"), T)
 }
 
 fn would_block<T: std::fmt::Debug>(res: io::Result<T>) {
@@ -321,19 +316,7 @@ fn deregistered_timer_reports_nothing_but_still_counts() {
 #[test]
 fn lifecycle_errors() {
     let (poll, _events, mut timer) = setup();
-    let err = poll
-        .registry()
-        .register(&mut timer, T, Interest::READABLE)
-        .unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
-    poll.registry().deregister(&mut timer).unwrap();
-    let err = poll.registry().deregister(&mut timer).unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
-    let err = poll
-        .registry()
-        .reregister(&mut timer, T, Interest::READABLE)
-        .unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
+    assert_lifecycle_errors(poll.registry(), &mut timer, T);
 }
 
 /// In its own process (`run_isolated`): the fd count must not see other tests' fds.

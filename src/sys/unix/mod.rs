@@ -13,7 +13,8 @@
 //! that turns them, the features and the `--cfg` switches into a backend.
 //!
 //! The extras (`timer`, `process`, `signal` features; not in upstream mio) have one file per
-//! mechanism, chosen at the end of this file: `timer_timerfd` (Linux, Android, illumos).
+//! mechanism, chosen at the end of this file: `timer_timerfd` (Linux, Android, illumos),
+//! `signal_handler` (every Unix), `process_pidfd` (Linux, Android).
 //!
 //! The two wake-up files expose `WakerFd` (`new`, `wake`, `reset`, `AsFd`). [`net`], [`io`]
 //! and [`pipe`] are plain syscall wrappers, independent of the selector.
@@ -50,7 +51,8 @@ macro_rules! cfg_backend {
         $item
     )* };
     // Wherever a wake-up fd is needed and there is no eventfd: not on kqueue builds whose
-    // waker is `EVFILT_USER` (all but NetBSD and OpenBSD), unless forced.
+    // waker is `EVFILT_USER` (all but NetBSD and OpenBSD), unless forced or needed by the
+    // signal handler of the `signal` or `process` extras.
     (pipe: $($item:item)*) => { $(
         #[cfg(all(
             feature = "os-poll",
@@ -59,7 +61,9 @@ macro_rules! cfg_backend {
                 mio_unsupported_force_waker_pipe,
                 mio_unsupported_force_poll_poll,
                 not(mio_kqueue_os),
-                not(mio_evfilt_user)
+                not(mio_evfilt_user),
+                mio_signal,
+                mio_process
             )
         ))]
         $item
@@ -155,6 +159,20 @@ pub(crate) use self::timeout::{timeout_timespec, timeout_timespec_precise};
 mod timer_timerfd;
 #[cfg(mio_timer)]
 pub(crate) use self::timer_timerfd::Timer;
+// Signals: actions in signal-hook-registry's shared handler, each `Signals` waking its own
+// wake-up fd (eventfd or pipe), on every Unix. Also the SIGCHLD fallback of `process`.
+#[cfg(any(mio_signal, mio_process))]
+mod signal_handler;
+#[cfg(mio_signal)]
+pub(crate) use self::signal_handler::SignalBits;
+#[cfg(any(mio_signal, mio_process))]
+pub(crate) use self::signal_handler::Signals;
+// A child's exit: a pidfd on Linux and Android, or the SIGCHLD fallback where pidfd_open(2)
+// is missing (`ENOSYS`, kernels before 5.3).
+#[cfg(mio_process)]
+mod process_pidfd;
+#[cfg(mio_process)]
+pub(crate) use self::process_pidfd::Process;
 
 /// Makes a new fd close-on-exec and non-blocking, on the systems whose socket(2), accept(2),
 /// socketpair(2) or pipe(2) take no flag for it (`mio_fcntl_flags`: Apple's systems and Haiku;
