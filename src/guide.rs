@@ -310,7 +310,7 @@
 //!     poll.poll(&mut events, Some(Duration::from_secs(5)))?;
 //!     for event in events.iter() {
 //!         if event.token() == TICK {
-//!             // Edge-triggered: read until WouldBlock (here one read empties it).
+//!             // Edge-triggered; one successful read drains the timer.
 //!             if let Ok(n) = tick.read() {
 //!                 ticks += n;
 //!             }

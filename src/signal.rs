@@ -32,10 +32,12 @@ use crate::sys;
 /// A set of Unix signals that is readable when one of them arrives.
 ///
 /// Registered with [`Interest::READABLE`](crate::Interest::READABLE), it reports a readable
-/// event when one of its signals arrives. As for any source the event is edge-triggered: call
-/// [`receive`](Signals::receive) until it returns `WouldBlock`. Signals are coalesced (ten
-/// `SIGUSR1` before a `receive` are one `SIGUSR1` in the set), as the kernel itself coalesces
-/// a pending signal.
+/// event when one of its signals arrives. The event is edge-triggered, and one successful
+/// [`receive`](Signals::receive) drains the `Signals` (it takes every signal that arrived), so
+/// the next signal is a new event; receiving again until `WouldBlock` is not needed. Signals
+/// are coalesced: ten `SIGUSR1` before a `receive` are one `SIGUSR1` in the set (as the
+/// kernel merges a standard signal that is already pending; real-time signals, which it
+/// queues, are merged here too).
 ///
 /// Each `Signals` has its own wake-up fd (an eventfd on Linux and Android, a pipe elsewhere).
 /// Dropping it (registered or not) removes its actions from the handler and closes the fd.
@@ -105,11 +107,13 @@ impl Signals {
     }
 
     /// The signals that arrived since the last call (each once, however often it arrived), or
-    /// an error of kind `WouldBlock` if none did.
+    /// an error of kind `WouldBlock` if none did. Drains the `Signals` either way.
     pub fn receive(&self) -> io::Result<SignalSet> {
-        self.inner
-            .do_read(|signals| signals.take())
-            .map(|bits| SignalSet { bits })
+        let bits = self.inner.do_read(|signals| signals.take())?;
+        // `take` emptied the wake-up fd: drained as after a `WouldBlock`, so the next signal
+        // must be reported.
+        self.inner.rearm_read();
+        Ok(SignalSet { bits })
     }
 }
 

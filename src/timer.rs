@@ -30,11 +30,12 @@ use crate::sys;
 /// disarms it; each replaces the previous setting and discards the expirations not yet read,
 /// and each works while the timer is registered (from any thread: every method takes `&self`).
 ///
-/// Registered with [`Interest::READABLE`](crate::Interest::READABLE) (other interests never fire), it reports a readable
-/// event when it expires. As for any source the event is edge-triggered: call
-/// [`read`](Timer::read) until it returns `WouldBlock`, which it does as soon as the
-/// expirations are counted. `read` returns how many expirations happened since the last read
-/// or setting (more than one when a periodic timer's periods passed unread).
+/// Registered with [`Interest::READABLE`](crate::Interest::READABLE) (other interests never
+/// fire), it reports a readable event when it expires. The event is edge-triggered, and one
+/// successful [`read`](Timer::read) drains the timer (it returns how many expirations
+/// happened since the last read or setting: more than one when a periodic timer's periods
+/// passed unread), so the next expiration is a new event; reading again until `WouldBlock` is
+/// not needed (a `read` after a spurious event returns `WouldBlock`).
 ///
 /// Dropping the timer (registered or not) deregisters and closes it.
 ///
@@ -128,9 +129,13 @@ impl Timer {
     }
 
     /// The number of expirations since the last read or setting (at least 1), or an error of
-    /// kind `WouldBlock` if there was none.
+    /// kind `WouldBlock` if there was none. Drains the timer either way.
     pub fn read(&self) -> io::Result<u64> {
-        self.inner.do_read(|timer| timer.read())
+        let expirations = self.inner.do_read(|timer| timer.read())?;
+        // One read returns every expiration and zeroes the count (timerfd_create(2)): the timer
+        // is drained as after a `WouldBlock`, so the next expiration must be reported.
+        self.inner.rearm_read();
+        Ok(expirations)
     }
 
     fn set(&self, first: Duration, period: Option<Duration>) -> io::Result<()> {

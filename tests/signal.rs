@@ -322,3 +322,22 @@ fn poll_dropped_first() {
     assert!(signals.receive().unwrap().contains(sig(12)));
     drop(signals);
 }
+
+/// One successful `receive` drains the `Signals`: receiving once per event (never to
+/// `WouldBlock`) still gets the next signal reported (on poll(2) it re-arms the registration).
+#[test]
+fn one_receive_per_event_is_enough() {
+    let (mut poll, mut events, signals) = setup(&[sig(13)]);
+    for _ in 0..3 {
+        raise(sig(13));
+        let deadline = std::time::Instant::now() + util::EXPECT_TIMEOUT;
+        loop {
+            assert!(std::time::Instant::now() < deadline);
+            expect_event(&mut poll, &mut events, S);
+            if let Ok(set) = signals.receive() {
+                assert!(set.contains(sig(13)));
+                break;
+            }
+        }
+    }
+}

@@ -383,3 +383,21 @@ fn wait_readable_without_poll(timer: &Timer) {
         }
     }
 }
+
+/// One successful `read` drains the timer: reading once per event (never to `WouldBlock`)
+/// still gets every next expiration reported (on poll(2) the read re-arms the registration).
+#[test]
+fn one_read_per_event_is_enough() {
+    let (mut poll, mut events, timer) = setup();
+    timer.set_interval(Duration::from_millis(2)).unwrap();
+    let mut reads = 0;
+    let deadline = Instant::now() + EXPECT_TIMEOUT;
+    while reads < 3 {
+        assert!(Instant::now() < deadline, "{reads} reads");
+        expect_event(&mut poll, &mut events, T);
+        if timer.read().is_ok() {
+            reads += 1;
+        }
+    }
+    timer.cancel().unwrap();
+}
