@@ -28,9 +28,18 @@ use util::{
 
 const P: Token = Token(8);
 
-/// Whether the tests run on the forced SIGCHLD fallback.
+/// Whether `Process` runs on its SIGCHLD fallback: forced by the test-only cfg, or chosen
+/// because pidfd_open(2) answers `ENOSYS` (valgrind does: reliability/valgrind.sh runs some of
+/// these tests so, which tests the choice made at run time).
 fn fallback() -> bool {
     cfg!(mio_unsupported_test_process_sigchld)
+        || matches!(
+            rustix::process::pidfd_open(
+                rustix::process::getpid(),
+                rustix::process::PidfdFlags::empty()
+            ),
+            Err(rustix::io::Errno::NOSYS)
+        )
 }
 
 /// A `cat` that exits when its stdin is closed (`child.stdin.take()` dropped).

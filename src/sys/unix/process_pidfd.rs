@@ -109,8 +109,8 @@ impl Process {
     }
 
     /// Whether the process has exited. pidfd: one poll(2) of the pidfd with a zero timeout.
-    /// Fallback: empties the wake-up fd, then waitid(2) without reaping; a child reaped
-    /// meanwhile by its owner (`ECHILD`) has exited too.
+    /// Fallback: waitid(2) without reaping, and while the child runs, the wake-up fd emptied
+    /// (the `SIGCHLD` was another child's); once it exited the fd stays readable, as a pidfd.
     pub(crate) fn has_exited(&self) -> io::Result<bool> {
         match &self.how {
             How::Pidfd(fd) => {
@@ -128,13 +128,30 @@ impl Process {
                 }
             }
             How::Sigchld(signals) => {
-                signals.clear()?;
-                match self.waitid() {
-                    Ok(exited) => Ok(exited),
-                    Err(Errno::CHILD) => Ok(true),
-                    Err(err) => Err(err.into()),
+                // Exited: the wake-up fd is left as it is, readable, as a pidfd stays.
+                if self.exited_or_reaped()? {
+                    return Ok(true);
                 }
+                // Not yet: this event (if any) was another child's. Empty the wake-up fd, then
+                // look again: an exit in between is seen now, and one after has its SIGCHLD.
+                signals.clear()?;
+                if self.exited_or_reaped()? {
+                    // The exit's own write may have been emptied above: readable again.
+                    signals.notify()?;
+                    return Ok(true);
+                }
+                Ok(false)
             }
+        }
+    }
+
+    /// [`waitid`](Process::waitid), where a child reaped meanwhile by its owner (`ECHILD`) has
+    /// exited too.
+    fn exited_or_reaped(&self) -> io::Result<bool> {
+        match self.waitid() {
+            Ok(exited) => Ok(exited),
+            Err(Errno::CHILD) => Ok(true),
+            Err(err) => Err(err.into()),
         }
     }
 
