@@ -108,10 +108,12 @@ impl Signals {
         }
         let shared = Arc::clone(&self.shared);
         // SAFETY: `register` requires the action to be async-signal-safe: `on_signal` does an
-        // atomic `fetch_or` (lock-free: `AtomicU32` exists only where it is) and one write(2) (async-signal-safe, signal-safety(7)); it neither
-        // allocates, locks nor panics. The `Arc` it holds is only read in the handler; it is
-        // dropped by `unregister` (outside any handler: the registry waits for running actions).
-        // `check_signal` excluded the signals for which `register` panics (`FORBIDDEN`).
+        // atomic `fetch_or` (lock-free: `AtomicU32` exists only where it is) and one write(2)
+        // (async-signal-safe, signal-safety(7)); it neither allocates, locks nor panics. The
+        // `Arc` it holds is only read in the handler and dropped with the action after
+        // `unregister`, a safe function of the registry, which so cannot free an action that
+        // a handler is running. `check_signal` excluded the signals for which `register`
+        // panics (`FORBIDDEN`).
         let id =
             unsafe { signal_hook_registry::register(signal, move || shared.on_signal(signal)) }?;
         self.ids.push(id);
