@@ -20,7 +20,7 @@
 //! | cfg | feature | operating systems | what |
 //! |---|---|---|---|
 //! | `mio_timer` | `timer` | Linux, Android, illumos | `mio::timer::Timer` over timerfd |
-//! | `mio_process` | `process` | Linux, Android | `mio::process::Process` over a pidfd |
+//! | `mio_process` | `process` | Linux, Android | `mio::process::Process` over a pidfd (Linux) or `SIGCHLD` (Android, and the Linux fallback) |
 //! | `mio_signal` | `signal` | every Unix | `mio::signal::Signals` |
 //! | `mio_extras` | any of them | where any of the three exists | the `IoSource` plumbing they use |
 //!

@@ -12,22 +12,33 @@
 //!   Only children can be watched this way (waitid(2) answers `ECHILD` for anything else).
 //!
 //! The choice is made by the first `Process` and remembered for the process (`MODE`): one
-//! failed syscall at most. `--cfg mio_unsupported_test_process_sigchld` (test-only) forces the
+//! failed syscall at most. Android always takes the fallback: rustix has no pidfd_open(2)
+//! there. `--cfg mio_unsupported_test_process_sigchld` (test-only) forces the
 //! fallback, so that the tests run it on kernels that have pidfd_open.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+#[cfg(target_os = "linux")]
+use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+#[cfg(target_os = "linux")]
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use rustix::io::Errno;
-use rustix::process::{pidfd_open, waitid, Pid, PidfdFlags, WaitId, WaitIdOptions};
+#[cfg(target_os = "linux")]
+use rustix::process::{pidfd_open, PidfdFlags};
+use rustix::process::{waitid, Pid, WaitId, WaitIdOptions};
 
 use super::Signals;
 
-/// Which mechanism this process uses: not known yet, pidfd, or the SIGCHLD fallback.
+/// Which mechanism this process uses: not known yet, pidfd, or the SIGCHLD fallback. Android
+/// always uses the fallback: rustix has no pidfd_open(2) there.
+#[cfg(target_os = "linux")]
 static MODE: AtomicU8 = AtomicU8::new(UNKNOWN);
+#[cfg(target_os = "linux")]
 const UNKNOWN: u8 = 0;
+#[cfg(target_os = "linux")]
 const PIDFD: u8 = 1;
+#[cfg(target_os = "linux")]
 const SIGCHLD: u8 = 2;
 
 #[derive(Debug)]
@@ -38,6 +49,7 @@ pub(crate) struct Process {
 
 #[derive(Debug)]
 enum How {
+    #[cfg(target_os = "linux")]
     Pidfd(OwnedFd),
     Sigchld(Signals),
 }
@@ -54,6 +66,7 @@ impl Process {
                     format!("{pid} is not a process id (1 to 2^31 - 1)"),
                 )
             })?;
+        #[cfg(target_os = "linux")]
         if mode() != SIGCHLD {
             // pidfd_open(2): flags 0 gives a close-on-exec fd ("the close-on-exec flag is set
             // on the file descriptor").
@@ -78,16 +91,8 @@ impl Process {
     fn with_sigchld(pid: Pid) -> io::Result<Process> {
         let mut signals = Signals::new()?;
         signals.add(rustix::process::Signal::CHILD.as_raw())?;
-        let process = Process {
-            pid,
-            how: How::Sigchld(signals),
-        };
-        match process.waitid() {
-            Ok(true) => {
-                if let How::Sigchld(signals) = &process.how {
-                    signals.notify()?;
-                }
-            }
+        match waitid_exited(pid) {
+            Ok(true) => signals.notify()?,
             Ok(false) => {}
             Err(Errno::CHILD) => {
                 return Err(io::Error::new(
@@ -101,7 +106,10 @@ impl Process {
             }
             Err(err) => return Err(err.into()),
         }
-        Ok(process)
+        Ok(Process {
+            pid,
+            how: How::Sigchld(signals),
+        })
     }
 
     pub(crate) fn pid(&self) -> u32 {
@@ -113,6 +121,7 @@ impl Process {
     /// (the `SIGCHLD` was another child's); once it exited the fd stays readable, as a pidfd.
     pub(crate) fn has_exited(&self) -> io::Result<bool> {
         match &self.how {
+            #[cfg(target_os = "linux")]
             How::Pidfd(fd) => {
                 let mut fds = [rustix::event::PollFd::new(fd, rustix::event::PollFlags::IN)];
                 let zero = rustix::event::Timespec {
@@ -145,31 +154,32 @@ impl Process {
         }
     }
 
-    /// [`waitid`](Process::waitid), where a child reaped meanwhile by its owner (`ECHILD`) has
+    /// [`waitid_exited`], where a child reaped meanwhile by its owner (`ECHILD`) has
     /// exited too.
     fn exited_or_reaped(&self) -> io::Result<bool> {
-        match self.waitid() {
+        match waitid_exited(self.pid) {
             Ok(exited) => Ok(exited),
             Err(Errno::CHILD) => Ok(true),
             Err(err) => Err(err.into()),
         }
     }
+}
 
-    /// `waitid(P_PID, pid, WEXITED | WNOHANG | WNOWAIT)`: whether the child exited, leaving it
-    /// waitable.
-    fn waitid(&self) -> Result<bool, Errno> {
-        let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
-        loop {
-            match waitid(WaitId::Pid(self.pid), options) {
-                Ok(status) => return Ok(status.is_some()),
-                Err(Errno::INTR) => continue,
-                Err(err) => return Err(err),
-            }
+/// `waitid(P_PID, pid, WEXITED | WNOHANG | WNOWAIT)`: whether the child exited, leaving it
+/// waitable.
+fn waitid_exited(pid: Pid) -> Result<bool, Errno> {
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    loop {
+        match waitid(WaitId::Pid(pid), options) {
+            Ok(status) => return Ok(status.is_some()),
+            Err(Errno::INTR) => continue,
+            Err(err) => return Err(err),
         }
     }
 }
 
 /// The mechanism to try: forced to the fallback by the test-only cfg.
+#[cfg(target_os = "linux")]
 fn mode() -> u8 {
     if cfg!(mio_unsupported_test_process_sigchld) {
         SIGCHLD
@@ -178,6 +188,7 @@ fn mode() -> u8 {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn no_such_process(pid: Pid) -> io::Error {
     io::Error::new(
         io::ErrorKind::NotFound,
@@ -198,6 +209,7 @@ impl AsRawFd for Process {
 impl AsFd for Process {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match &self.how {
+            #[cfg(target_os = "linux")]
             How::Pidfd(fd) => fd.as_fd(),
             How::Sigchld(signals) => signals.as_fd(),
         }
