@@ -14,10 +14,21 @@
 //! | `mio_fcntl_flags` | Apple's, Haiku | fds made close-on-exec and non-blocking by `fcntl` after creation: no `SOCK_NONBLOCK`/`SOCK_CLOEXEC`, `accept4` or `pipe2` (in rustix, for Haiku) |
 //! | `mio_aio` | FreeBSD, DragonFly, Apple's | `Interest::AIO` (and `EVFILT_AIO`) |
 //!
+//! The extras of this crate (not in upstream mio), each on where its feature is on and the
+//! target has an implementation:
+//!
+//! | cfg | feature | operating systems | what |
+//! |---|---|---|---|
+//! | `mio_timer` | `timer` | Linux, Android, illumos | `mio::timer::Timer` over timerfd |
+//! | `mio_process` | `process` | Linux, Android | `mio::process::Process` over a pidfd (Linux) or `SIGCHLD` (Android, and the Linux fallback) |
+//! | `mio_signal` | `signal` | every Unix | `mio::signal::Signals` |
+//! | `mio_extras` | any of them | where any of the three exists | the `IoSource` plumbing they use |
+//!
 //! Test-only: with `--cfg mio_unsupported_test_libkqueue` a Linux build is a kqueue build
 //! (`mio_kqueue_os`, neither `mio_epoll_os` nor `mio_eventfd_os`) over libkqueue, linked here.
 //!
-//! Only `CARGO_CFG_TARGET_OS` is read, so cross-compiling needs nothing more.
+//! Only `CARGO_CFG_TARGET_OS`, `CARGO_CFG_UNIX` and the features (`CARGO_FEATURE_*`) are read, so
+//! cross-compiling needs nothing more.
 
 use std::env;
 
@@ -28,6 +39,11 @@ fn main() {
     // Test-only: Linux runs the kqueue selector over libkqueue (see `libkqueue()` below).
     let libkqueue =
         os == "linux" && env::var_os("CARGO_CFG_MIO_UNSUPPORTED_TEST_LIBKQUEUE").is_some();
+    let feature = |name: &str| env::var_os(format!("CARGO_FEATURE_{name}")).is_some();
+    let unix = env::var_os("CARGO_CFG_UNIX").is_some();
+    let timer = feature("TIMER") && matches!(os, "linux" | "android" | "illumos");
+    let process = feature("PROCESS") && matches!(os, "linux" | "android");
+    let signal = feature("SIGNAL") && unix;
     let families = [
         (
             "mio_epoll_os",
@@ -50,6 +66,10 @@ fn main() {
         ("mio_apple", apple),
         ("mio_fcntl_flags", apple || os == "haiku"),
         ("mio_aio", apple || matches!(os, "freebsd" | "dragonfly")),
+        ("mio_timer", timer),
+        ("mio_process", process),
+        ("mio_signal", signal),
+        ("mio_extras", timer || process || signal),
     ];
     for (cfg, on) in families {
         if on {

@@ -10,6 +10,24 @@
 //! | `os-ext` | no | Implies `os-poll`. The [`unix`](crate::unix) module: `SourceFd` and `pipe`. |
 //! | `net` | no | The `net` module: TCP, UDP and Unix-domain sockets. |
 //!
+//! ## Extras of this crate (not in upstream mio)
+//!
+//! Off by default, so a drop-in user builds exactly what upstream builds. Code that enables
+//! them is tied to this crate. Each implies `os-poll`. On a target without an implementation the
+//! feature compiles and the module is absent (a compile-time error where it is named).
+//!
+//! | Feature | What it adds | Where |
+//! |---|---|---|
+//! | `timer` | `mio::timer::Timer`: one-shot and periodic timers as event sources | Linux, Android (timerfd; tested with epoll, poll(2) and the kqueue selector over libkqueue), illumos (timerfd, compile-checked); absent elsewhere for now |
+//! | `process` | `mio::process::Process`: a child process's exit as an event source, never reaping | Linux (pidfd; a `SIGCHLD` + `waitid(WNOWAIT)` fallback where pidfd_open(2) answers `ENOSYS`), Android (that fallback always); absent elsewhere for now |
+//! | `signal` | `mio::signal::Signals`: Unix signals as an event source, through the shared handler registry `signal-hook-registry` (a dependency of these two features only) | every Unix; absent on Windows, Hermit and WASI |
+//!
+//! The test-only switch `--cfg mio_unsupported_test_process_sigchld` makes `Process` use its
+//! `SIGCHLD` fallback even where pidfd_open(2) exists, so the fallback is tested (CI runs the
+//! suite so).
+//!
+//! See the [guide](crate::guide), section 9, for when to use them.
+//!
 //! Without `os-poll` the crate still compiles, as a "shell": every type exists, so a library
 //! can name `mio::net::TcpStream` in its API without choosing a backend for its users, but any
 //! operation that needs the OS panics with ``mio must be compiled with `os-poll` to run.``.

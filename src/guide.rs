@@ -270,3 +270,74 @@
 //! With `--cfg mio_unsupported_test_poll_no_rdhup` (this crate's own switch: its poll(2)
 //! selector as on a system without `POLLRDHUP`) the comparison does not run: upstream has no
 //! such switch, so the two would not run the same platform.
+//!
+//! ## 9. Timers, child processes and signals (extras of this crate)
+//!
+//! Not in upstream mio: each is behind its own Cargo feature, off by default (see
+//! [`features`](crate::features) for where each exists; where one is absent its module is not
+//! compiled). Each is an ordinary
+//! [`event::Source`](crate::event::Source), registered with a [`Token`](crate::Token) on the
+//! same `Poll` as the sockets, reporting readable.
+//!
+//! ### Timers (`timer`): `mio::timer::Timer`
+//!
+//! Use a `Timer` when the loop has **a few** deadlines that must fire on time even while other
+//! events keep `poll` busy, when a deadline is set or moved from another thread (every method
+//! takes `&self`), or for a periodic tick whose missed periods must be counted (`read` says how
+//! many passed). Each `Timer` is a kernel object (an fd on Linux).
+//!
+//! Keep a timer wheel (or a heap) in the loop instead, its earliest deadline passed as `poll`'s
+//! timeout, when there are **many** timeouts that are mostly cancelled before they fire
+//! (per-connection idle timeouts): setting a `Timer` is a syscall, a wheel entry is not. The
+//! two combine well: one `Timer` armed for the wheel's earliest deadline.
+//!
+//! ```
+//! # fn main() -> std::io::Result<()> {
+//! # #[cfg(all(feature = "timer", any(target_os = "linux", target_os = "android")))] {
+//! use std::time::Duration;
+//! use mio::timer::Timer;
+//! use mio::{Events, Interest, Poll, Token};
+//!
+//! const TICK: Token = Token(1);
+//! let mut poll = Poll::new()?;
+//! let mut events = Events::with_capacity(16);
+//! let mut tick = Timer::new()?;
+//! poll.registry().register(&mut tick, TICK, Interest::READABLE)?;
+//! tick.set_interval(Duration::from_millis(5))?;
+//!
+//! let mut ticks = 0;
+//! while ticks < 3 {
+//!     poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+//!     for event in events.iter() {
+//!         if event.token() == TICK {
+//!             // Edge-triggered; one successful read drains the timer.
+//!             if let Ok(n) = tick.read() {
+//!                 ticks += n;
+//!             }
+//!         }
+//!     }
+//! }
+//! tick.cancel()?;
+//! # }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ### Child processes (`process`): `mio::process::Process`
+//!
+//! Use a `Process` to learn in the loop that a child exited, without a thread blocked in
+//! `wait` and without reaping behind the owner's back: after the event, `Child::try_wait`
+//! gives the status. With a pidfd (Linux 5.3+) each `Process` costs one fd and exactly its
+//! own events. On the `SIGCHLD` fallback (older kernels) every child's exit wakes every
+//! `Process` and each checks its child with one `waitid`: fine for tens of children; for
+//! thousands on such kernels, one `Signals` for `SIGCHLD` and a `try_wait` sweep is cheaper.
+//!
+//! ### Signals (`signal`): `mio::signal::Signals`
+//!
+//! Use `Signals` for `SIGINT`, `SIGTERM`, `SIGHUP`, `SIGWINCH`, `SIGUSR1`... handled in the
+//! loop like any event: the handler itself only sets a bit and writes to an fd, the loop gets
+//! the set of signals that arrived. It is coalesced (how often a signal came is lost, as with
+//! the kernel's own pending set), and it coexists with tokio's `signal`, signal-hook and
+//! ctrlc in the same process. Do not use it to wait for a child: `Process` says which child
+//! exited, a `SIGCHLD` does not. Once watched, a signal's default action (terminating the
+//! process) does not come back after the `Signals` is dropped.

@@ -34,6 +34,8 @@ impl<T> IoSource<T> {
         }
     }
 
+    // Unused when the only sources are the extras (timer, process, signal), which only read.
+    #[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
     /// Runs one I/O operation of unknown direction (`try_io`) on the inner value. Every
     /// operation that can return `WouldBlock` goes through here or the two below, so a backend
     /// that emulates edge triggering can re-arm what the `WouldBlock` proves is drained.
@@ -54,6 +56,8 @@ impl<T> IoSource<T> {
         self.state.do_io(f, &self.inner, Rearm::Read)
     }
 
+    // Unused when the only sources are the extras (timer, process, signal), which only read.
+    #[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
     /// A write-side operation (write, send): `WouldBlock` re-arms writable only.
     #[inline]
     pub(crate) fn do_write<F, R>(&self, f: F) -> io::Result<R>
@@ -63,6 +67,19 @@ impl<T> IoSource<T> {
         self.state.do_io(f, &self.inner, Rearm::Write)
     }
 
+    /// Arms readable interest again on a backend that emulates edge triggering (poll(2)), as a
+    /// read ending in `WouldBlock` does; nothing on epoll and kqueue. For a source whose readiness
+    /// is reset by something other than a read that failed with `WouldBlock`: a timer set again,
+    /// or a successful read that is known to drain (a timer's, a `Signals`').
+    #[cfg(any(mio_timer, mio_signal))]
+    pub(crate) fn rearm_read(&self) {
+        // The closure "fails" with `WouldBlock` only to trigger the re-arm; an error of the
+        // re-arm itself means the registration is gone, and then there is nothing to arm.
+        let _ = self.do_read(|_| Err::<(), _>(io::ErrorKind::WouldBlock.into()));
+    }
+
+    // Unused when the only sources are the extras (timer, process, signal), which only read.
+    #[cfg_attr(not(any(feature = "net", feature = "os-ext")), allow(dead_code))]
     /// Gives back the inner value. A registration made by the kernel outlives this (it belongs
     /// to the fd), as with any fd handed around.
     pub(crate) fn into_inner(self) -> T {

@@ -19,6 +19,9 @@
 //! - [`Waker`] wakes a blocked `Poll` from another thread.
 //! - `mio::net` (feature `net`): non-blocking TCP, UDP and Unix-domain sockets.
 //! - `mio::unix` (feature `os-ext`): [`SourceFd`](unix::SourceFd) for any fd, and pipes.
+//! - Extras of this crate, not in upstream mio, each behind its own feature (off by default):
+//!   `mio::timer::Timer` (feature `timer`), `mio::signal::Signals` (feature `signal`),
+//!   `mio::process::Process` (feature `process`). See the [`guide`] (section 9) for when to use them.
 //!
 //! See the [`guide`] for a walk-through and [`features`] for the Cargo features.
 //!
@@ -137,6 +140,18 @@ pub mod windows;
 
 pub mod features;
 pub mod guide;
+
+// The extras of this crate (not in upstream mio), each behind its own feature and present where
+// build.rs found an implementation for the target (`mio_timer`, ...).
+#[cfg(mio_process)]
+#[cfg_attr(docsrs, doc(cfg(feature = "process")))]
+pub mod process;
+#[cfg(mio_signal)]
+#[cfg_attr(docsrs, doc(cfg(feature = "signal")))]
+pub mod signal;
+#[cfg(mio_timer)]
+#[cfg_attr(docsrs, doc(cfg(feature = "timer")))]
+pub mod timer;
 
 /// The README's quick start, compiled and run as a doctest so it cannot rot.
 #[cfg(all(doctest, feature = "os-poll", feature = "net"))]

@@ -37,7 +37,7 @@ macro_rules! cfg_os_ext {
 macro_rules! cfg_io_source {
     ($($item:item)*) => {
         $(
-            #[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
+            #[cfg(any(feature = "net", all(unix, feature = "os-ext"), mio_extras))]
             $item
         )*
     }
@@ -62,9 +62,16 @@ macro_rules! trace {
 /// `event::Source`, and on Unix, Hermit and WASI `AsRawFd`, `AsFd`, `IntoRawFd`, `FromRawFd`,
 /// `From<OwnedFd>` and `From<$t> for OwnedFd` (on Windows the `*Socket` equivalents). Conversions *into* the
 /// type never change the descriptor's flags: the caller is responsible for non-blocking mode.
+///
+/// `@source $t` is the `event::Source` impl alone and `@borrow $t` the `AsRawFd`/`AsFd` impls
+/// alone, for the extras (`timer`, ...), whose fds are not convertible from any fd.
 #[allow(unused_macros)]
 macro_rules! impl_io_source_traits {
     ($t:ty, $std:ty) => {
+        impl_io_source_traits!(@source $t);
+        impl_io_source_traits!(@os $t, $std);
+    };
+    (@source $t:ty) => {
         impl $crate::event::Source for $t {
             fn register(
                 &mut self,
@@ -88,8 +95,6 @@ macro_rules! impl_io_source_traits {
                 $crate::event::Source::deregister(&mut self.inner, registry)
             }
         }
-
-        impl_io_source_traits!(@os $t, $std);
     };
     (@os $t:ty, $std:ty) => {
         #[cfg(any(unix, target_os = "hermit", target_os = "wasi"))]
@@ -98,17 +103,7 @@ macro_rules! impl_io_source_traits {
         impl_io_source_traits!(@windows $t, $std);
     };
     (@fd $t:ty, $std:ty) => {
-        impl ::std::os::fd::AsRawFd for $t {
-            fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
-                ::std::os::fd::AsRawFd::as_raw_fd(&*self.inner)
-            }
-        }
-
-        impl ::std::os::fd::AsFd for $t {
-            fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
-                ::std::os::fd::AsFd::as_fd(&*self.inner)
-            }
-        }
+        impl_io_source_traits!(@borrow $t);
 
         impl ::std::os::fd::IntoRawFd for $t {
             fn into_raw_fd(self) -> ::std::os::fd::RawFd {
@@ -139,6 +134,19 @@ macro_rules! impl_io_source_traits {
         impl ::std::convert::From<$t> for ::std::os::fd::OwnedFd {
             fn from(io: $t) -> Self {
                 io.inner.into_inner().into()
+            }
+        }
+    };
+    (@borrow $t:ty) => {
+        impl ::std::os::fd::AsRawFd for $t {
+            fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
+                ::std::os::fd::AsRawFd::as_raw_fd(&*self.inner)
+            }
+        }
+
+        impl ::std::os::fd::AsFd for $t {
+            fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
+                ::std::os::fd::AsFd::as_fd(&*self.inner)
             }
         }
     };

@@ -402,7 +402,7 @@ impl Registry {
     /// The debug-build identity of the selector behind this registry.
     #[cfg(debug_assertions)]
     #[cfg_attr(
-        not(any(feature = "net", all(unix, feature = "os-ext"))),
+        not(any(feature = "net", all(unix, feature = "os-ext"), mio_extras)),
         allow(dead_code)
     )]
     pub(crate) fn selector_id(&self) -> usize {

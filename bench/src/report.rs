@@ -956,6 +956,12 @@ pub fn render(rep: &Report) -> String {
     {
         s.push_str(&windows);
     }
+    // The extras' latencies (`examples/extras_latency.rs`, kept by hand in bench/extras.md).
+    if let Ok(extras) =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("extras.md"))
+    {
+        s.push_str(&extras);
+    }
     let w = &mut s;
     let _ = writeln!(w, "## What the gaps are made of\n");
     let analysis = std::fs::read_to_string(

@@ -72,7 +72,7 @@ cfg_poll_selector! {
     #[cfg(not(target_os = "wasi"))]
     pub(crate) use self::poll::Waker;
     // As `cfg_io_source!`: where some type wraps an `IoSource`.
-    #[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
+    #[cfg(any(feature = "net", all(unix, feature = "os-ext"), mio_extras))]
     pub(crate) use self::poll::IoSourceState;
 }
 

@@ -338,7 +338,7 @@ impl Shared {
     /// Arms `bits` of the interests of registration (`fd`, `generation`) again, after
     /// `WouldBlock`.
     // For the I/O types only: `SourceFd` alone (os-ext on Hermit or WASI) never re-arms.
-    #[cfg_attr(not(any(feature = "net", all(unix, feature = "os-ext"))), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "net", all(unix, feature = "os-ext"), mio_extras)), allow(dead_code))]
     fn rearm(&self, fd: RawFd, generation: u64, bits: u8) -> io::Result<()> {
         let changed = {
             let mut table = self.lock();
@@ -795,26 +795,26 @@ impl Drop for Waker {
 
 /// Per-source state: the registration this source made, to re-arm it after `WouldBlock` and
 /// to remove it when the source is dropped.
-#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
+#[cfg(any(feature = "net", all(unix, feature = "os-ext"), mio_extras))]
 pub(crate) struct IoSourceState {
     registration: Option<Registration>,
 }
 
-#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
+#[cfg(any(feature = "net", all(unix, feature = "os-ext"), mio_extras))]
 struct Registration {
     shared: Arc<Shared>,
     fd: RawFd,
     generation: u64,
 }
 
-#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
+#[cfg(any(feature = "net", all(unix, feature = "os-ext"), mio_extras))]
 impl fmt::Debug for IoSourceState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IoSourceState").finish_non_exhaustive()
     }
 }
 
-#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
+#[cfg(any(feature = "net", all(unix, feature = "os-ext"), mio_extras))]
 impl IoSourceState {
     pub(crate) fn new() -> IoSourceState {
         IoSourceState { registration: None }
@@ -889,7 +889,7 @@ impl IoSourceState {
     }
 }
 
-#[cfg(any(feature = "net", all(unix, feature = "os-ext")))]
+#[cfg(any(feature = "net", all(unix, feature = "os-ext"), mio_extras))]
 impl Drop for IoSourceState {
     fn drop(&mut self) {
         if let Some(reg) = self.registration.take() {

@@ -700,3 +700,33 @@ where
         Ok(())
     }
 }
+
+/// The errors of a misused registration, for `source` registered with `registry` under
+/// `token`: registering it again is `AlreadyExists`; once deregistered, deregistering or
+/// reregistering it is `NotFound`. Leaves it deregistered.
+#[track_caller]
+pub fn assert_lifecycle_errors<S>(registry: &mio::Registry, source: &mut S, token: Token)
+where
+    S: mio::event::Source + ?Sized,
+{
+    let err = registry
+        .register(source, token, mio::Interest::READABLE)
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
+    registry.deregister(source).unwrap();
+    let err = registry.deregister(source).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
+    let err = registry
+        .reregister(source, token, mio::Interest::READABLE)
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
+}
+
+/// A new `Poll` with `source` registered readable under `token`, and an `Events` for it.
+pub fn registered<S: mio::event::Source>(mut source: S, token: Token) -> (Poll, Events, S) {
+    let poll = Poll::new().expect("Poll::new");
+    poll.registry()
+        .register(&mut source, token, mio::Interest::READABLE)
+        .expect("register");
+    (poll, Events::with_capacity(16), source)
+}

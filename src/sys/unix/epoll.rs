@@ -98,7 +98,7 @@ impl Selector {
     }
 
     /// `epoll_ctl(EPOLL_CTL_MOD)`: replaces token and interests; re-arms the edge.
-    #[cfg(any(feature = "net", feature = "os-ext"))]
+    #[cfg(any(feature = "net", feature = "os-ext", mio_extras))]
     pub(crate) fn reregister(
         &self,
         fd: RawFd,
@@ -121,7 +121,7 @@ impl Selector {
     }
 
     /// `epoll_ctl(EPOLL_CTL_DEL)`.
-    #[cfg(any(feature = "net", feature = "os-ext"))]
+    #[cfg(any(feature = "net", feature = "os-ext", mio_extras))]
     pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
         let fd = borrow(fd)?;
         epoll::delete(&self.ep, fd)?;
@@ -147,7 +147,7 @@ fn data(token: Token) -> EventData {
 }
 
 /// What `reregister` answers for an `EPOLLEXCLUSIVE` registration, which epoll never modifies.
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", feature = "os-ext", mio_extras))]
 fn exclusive_is_final() -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
@@ -290,7 +290,7 @@ impl Waker {
     }
 }
 
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", feature = "os-ext", mio_extras))]
 pub(crate) use super::stateless::IoSourceState;
 
 /// Reading an `epoll_event`, as §3.4 of the spec maps the flags.

@@ -1156,7 +1156,7 @@ mod os {
         }
     }
 
-    #[cfg(any(feature = "net", feature = "os-ext"))]
+    #[cfg(any(feature = "net", feature = "os-ext", mio_extras))]
     pub(crate) use super::super::stateless::IoSourceState;
 
     /// Reading a returned kevent (see [`translate::Raw`]).

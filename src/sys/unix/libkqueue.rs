@@ -24,6 +24,8 @@
 //! | a queue is several fds (epoll, a pipe whose write end is the queue fd, eventfds, a signalfd, some kept for the process), freed by a monitoring thread after `close` returns | one fd, freed by `close` | the fd-counting tests warm up and wait, bounded (`tests/util/mod.rs`) |
 //! | the queue fd is a pipe, which it watches like any other | a kqueue refuses to watch itself | the tests of the queue fd's identity are cfg'd out |
 //! | an `EMFILE` from the `EVFILT_USER` knote's eventfd comes back as `EBADF` (it closes -1, src/linux/user.c) | no fd needed | `fd_exhaustion` accepts `EBADF` under the cfg |
+//! | a queue's fd is not readable when the queue has events (poll(2) on it with an `EVFILT_TIMER` event pending times out; probed with a C program against this libkqueue, 2026-12-03) | the queue fd polls readable while events are pending (it can be watched by poll(2), select(2) or another kqueue's `EVFILT_READ`) | not yet: it rules out, under the cfg, a source that owns its own kqueue and registers that fd with the `Poll` (the `timer`/`process` extras on kqueue would have to add their knotes to the `Poll`'s queue) |
+//! | `EVFILT_PROC` with `NOTE_EXIT` on a child that already exited (a zombie) is accepted, and its exit event comes at once (same probe) | `ESRCH` | not yet: no `EVFILT_PROC` user (the `process` extra has no kqueue backend yet) |
 
 #![allow(non_camel_case_types)]
 

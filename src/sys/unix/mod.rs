@@ -12,6 +12,10 @@
 //! The OS families (`mio_*_os`, `mio_apple`) are set by build.rs; this file is the one place
 //! that turns them, the features and the `--cfg` switches into a backend.
 //!
+//! The extras (`timer`, `process`, `signal` features; not in upstream mio) have one file per
+//! mechanism, chosen at the end of this file: `timer_timerfd` (Linux, Android, illumos),
+//! `signal_handler` (every Unix), `process_pidfd` (Linux, Android).
+//!
 //! The two wake-up files expose `WakerFd` (`new`, `wake`, `reset`, `AsFd`). [`net`], [`io`]
 //! and [`pipe`] are plain syscall wrappers, independent of the selector.
 
@@ -47,7 +51,8 @@ macro_rules! cfg_backend {
         $item
     )* };
     // Wherever a wake-up fd is needed and there is no eventfd: not on kqueue builds whose
-    // waker is `EVFILT_USER` (all but NetBSD and OpenBSD), unless forced.
+    // waker is `EVFILT_USER` (all but NetBSD and OpenBSD), unless forced or needed by the
+    // signal handler of the `signal` or `process` extras.
     (pipe: $($item:item)*) => { $(
         #[cfg(all(
             feature = "os-poll",
@@ -56,7 +61,9 @@ macro_rules! cfg_backend {
                 mio_unsupported_force_waker_pipe,
                 mio_unsupported_force_poll_poll,
                 not(mio_kqueue_os),
-                not(mio_evfilt_user)
+                not(mio_evfilt_user),
+                mio_signal,
+                mio_process
             )
         ))]
         $item
@@ -67,7 +74,7 @@ macro_rules! cfg_backend {
 cfg_backend! { epoll:
     mod epoll;
     pub(crate) use self::epoll::{event, Event, Events, Selector, Waker};
-    #[cfg(any(feature = "net", feature = "os-ext"))]
+    #[cfg(any(feature = "net", feature = "os-ext", mio_extras))]
     pub(crate) use self::epoll::IoSourceState;
 }
 
@@ -75,7 +82,7 @@ cfg_backend! { epoll:
 cfg_backend! { kqueue:
     mod kqueue;
     pub(crate) use self::kqueue::{event, Event, Events, Selector, Waker};
-    #[cfg(any(feature = "net", feature = "os-ext"))]
+    #[cfg(any(feature = "net", feature = "os-ext", mio_extras))]
     pub(crate) use self::kqueue::IoSourceState;
 }
 // Its pure half (kevent changes and results) is unit-tested on every host.
@@ -138,10 +145,34 @@ pub(crate) mod pipe;
 
 #[cfg(feature = "os-poll")]
 mod timeout;
+#[cfg(mio_timer)]
+use self::timeout::duration_timespec;
 #[cfg(feature = "os-poll")]
 // Each backend uses one or both.
 #[allow(unused_imports)]
 pub(crate) use self::timeout::{timeout_timespec, timeout_timespec_precise};
+
+// The extras of this crate (not in upstream mio), where their feature is on and the target has
+// them (build.rs decides: `mio_timer`, `mio_process`, `mio_signal`), one file per mechanism.
+// The timer: a timerfd on Linux, Android and illumos, whatever the selector.
+#[cfg(mio_timer)]
+mod timer_timerfd;
+#[cfg(mio_timer)]
+pub(crate) use self::timer_timerfd::Timer;
+// Signals: actions in signal-hook-registry's shared handler, each `Signals` waking its own
+// wake-up fd (eventfd or pipe), on every Unix. Also the SIGCHLD fallback of `process`.
+#[cfg(any(mio_signal, mio_process))]
+mod signal_handler;
+#[cfg(mio_signal)]
+pub(crate) use self::signal_handler::SignalBits;
+#[cfg(any(mio_signal, mio_process))]
+pub(crate) use self::signal_handler::Signals;
+// A child's exit: a pidfd on Linux and Android, or the SIGCHLD fallback where pidfd_open(2)
+// is missing (`ENOSYS`, kernels before 5.3).
+#[cfg(mio_process)]
+mod process_pidfd;
+#[cfg(mio_process)]
+pub(crate) use self::process_pidfd::Process;
 
 /// Makes a new fd close-on-exec and non-blocking, on the systems whose socket(2), accept(2),
 /// socketpair(2) or pipe(2) take no flag for it (`mio_fcntl_flags`: Apple's systems and Haiku;

@@ -4,9 +4,9 @@
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
 
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", feature = "os-ext", mio_extras))]
 use super::Selector;
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", feature = "os-ext", mio_extras))]
 use crate::{Interest, Token};
 
 /// Borrows a caller-supplied raw fd for the duration of one selector call.
@@ -30,11 +30,11 @@ pub(crate) fn borrow<'a>(fd: RawFd) -> io::Result<BorrowedFd<'a>> {
 }
 
 /// Per-source state: none, the kernel keeps it all.
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", feature = "os-ext", mio_extras))]
 #[derive(Debug)]
 pub(crate) struct IoSourceState;
 
-#[cfg(any(feature = "net", feature = "os-ext"))]
+#[cfg(any(feature = "net", feature = "os-ext", mio_extras))]
 impl IoSourceState {
     #[inline]
     pub(crate) fn new() -> IoSourceState {

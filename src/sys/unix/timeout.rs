@@ -1,4 +1,5 @@
-//! The `Option<Duration>` → kernel timeout conversion shared by the selectors.
+//! The `Option<Duration>` → kernel timeout conversion shared by the selectors, and a timer's
+//! duration → `timespec` (the `timer` extra).
 
 use std::time::Duration;
 
@@ -56,6 +57,17 @@ pub(crate) fn timeout_timespec_precise(timeout: Option<Duration>) -> Option<Time
             tv_nsec: i64::from(to.subsec_nanos()),
         }
     })
+}
+
+/// A timer's duration as a `timespec` at full precision, saturating at `i64::MAX` seconds
+/// (some 292 billion years: such a timer never fires).
+#[cfg(mio_timer)]
+#[inline]
+pub(crate) fn duration_timespec(d: Duration) -> Timespec {
+    Timespec {
+        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        tv_nsec: i64::from(d.subsec_nanos()),
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,16 @@ impl WakerFd {
 
     /// Writes one byte; when the pipe is full, empties it and writes again (a fresh byte makes
     /// a fresh edge). `EINTR` is retried.
+    // Unused where the pipe serves only the `signal` extra's handler (kqueue builds whose
+    // waker is `EVFILT_USER`, without the `process` fallback that calls it).
+    #[cfg_attr(
+        all(
+            mio_kqueue_os,
+            mio_evfilt_user,
+            not(any(mio_unsupported_force_waker_pipe, mio_unsupported_force_poll_poll)),
+        ),
+        allow(dead_code)
+    )]
     pub(crate) fn wake(&self) -> io::Result<()> {
         loop {
             match rustix::io::write(&self.sender, &[1]) {
@@ -34,6 +44,15 @@ impl WakerFd {
                 Err(err) => return Err(err.into()),
             }
         }
+    }
+
+    /// From a signal handler: writes one byte with one write(2) (async-signal-safe). A failure
+    /// is ignored: the only one possible, `EAGAIN`, means the pipe is full, so already readable.
+    /// That failure sets `errno` where rustix goes through libc (not on Linux): see
+    /// `signal_handler` for why that is safe.
+    #[cfg(any(mio_signal, mio_process))]
+    pub(crate) fn wake_from_signal_handler(&self) {
+        let _ = rustix::io::write(&self.sender, &[1]);
     }
 
     /// Reads the pipe until it is empty.

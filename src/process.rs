@@ -1,0 +1,131 @@
+//! A child process's exit as an event source: an extra of this crate, not in upstream mio
+//! (feature `process`).
+//!
+//! A [`Process`] is registered with a [`Poll`](crate::Poll) under a
+//! [`Token`](crate::Token) and becomes readable when the process exits. It never reaps the
+//! process: `Child::try_wait` / `Child::wait` still give the exit status.
+//!
+//! # Platforms
+//!
+//! | Target | Mechanism |
+//! |---|---|
+//! | Linux | a pidfd (pidfd_open(2), Linux 5.3+); where the kernel answers `ENOSYS`, a `SIGCHLD` handler (through signal-hook-registry, as `mio::signal` uses) and `waitid(WNOHANG \| WNOWAIT)`, chosen by the first `Process` and remembered |
+//! | Android | the `SIGCHLD` fallback always (rustix has no pidfd_open(2) for Android); compile-checked only |
+//! | macOS, iOS, the BSDs, illumos, Windows, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
+//! | Hermit, WASI | absent: no child processes |
+//!
+//! Enabling the feature on a target without it compiles, without this module.
+//!
+//! # The `SIGCHLD` fallback
+//!
+//! On kernels without pidfd_open(2) a `Process` watches `SIGCHLD`: any child's exit makes every
+//! `Process` readable, and [`has_exited`](Process::has_exited) tells whether it was this one.
+//! Only children of this process can be watched then (`InvalidInput` otherwise), and, as with
+//! any `SIGCHLD` handler, the signal's default action changes (it was to ignore it: nothing
+//! visible changes).
+
+use std::io;
+use std::process::Child;
+
+use crate::io_source::IoSource;
+use crate::sys;
+
+/// A process whose exit makes it readable.
+///
+/// Registered with [`Interest::READABLE`](crate::Interest::READABLE), it reports a readable
+/// event once the process has exited (at once if it already had). Then
+/// [`has_exited`](Process::has_exited) says `true`, and `Child::try_wait` gives the status:
+/// this type never reaps. An event may be spurious (on the `SIGCHLD` fallback, another child's
+/// exit): `has_exited` returning `false` is the `WouldBlock` of this source (on the poll(2)
+/// selector it is what re-arms it).
+///
+/// Reaping the child (`Child::wait`) may be reported as one more event (newer Linux kernels
+/// report a reaped process on its pidfd); deregister first when that matters.
+///
+/// Dropping it (registered or not) deregisters it and closes its fd; the process is not
+/// affected. As for any fd, a copy held elsewhere (a `fork` in progress on another thread)
+/// keeps an epoll registration alive: deregister before dropping when children are spawned
+/// concurrently.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// use std::process::Command;
+/// use std::time::Duration;
+/// use mio::process::Process;
+/// use mio::{Events, Interest, Poll, Token};
+///
+/// let mut child = Command::new("true").spawn()?;
+/// let mut poll = Poll::new()?;
+/// let mut events = Events::with_capacity(8);
+/// let mut process = Process::from_child(&child)?;
+/// poll.registry().register(&mut process, Token(0), Interest::READABLE)?;
+///
+/// while !process.has_exited()? {
+///     match poll.poll(&mut events, Some(Duration::from_secs(5))) {
+///         Ok(()) => {}
+///         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+///         Err(e) => return Err(e),
+///     }
+/// }
+/// // Not reaped: the status is still there.
+/// assert!(child.try_wait()?.expect("exited").success());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Process {
+    inner: IoSource<sys::Process>,
+}
+
+impl Process {
+    /// Watches `child`. Call it before reaping the child (`wait`, or a `try_wait` that
+    /// returned the status): a reaped child's pid may already belong to another process.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` if the child was reaped already; otherwise what the OS answers (out of
+    /// file descriptors).
+    pub fn from_child(child: &Child) -> io::Result<Process> {
+        Process::from_pid(child.id())
+    }
+
+    /// Watches the process `pid`. With pidfd_open(2) any process can be watched; with the
+    /// `SIGCHLD` fallback only a child of this process. The pid must not be reaped yet
+    /// (a reaped pid may be reused by an unrelated process, which would then be watched).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for 0 or a number above `i32::MAX`, and on the fallback for a process
+    /// that is not an unreaped child; `NotFound` for a process that does not exist (or was
+    /// reaped); otherwise what the OS answers.
+    pub fn from_pid(pid: u32) -> io::Result<Process> {
+        sys::Process::new(pid).map(|process| Process {
+            inner: IoSource::new(process),
+        })
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.inner.pid()
+    }
+
+    /// Whether the process has exited (without reaping it). One syscall with a pidfd; on the
+    /// fallback, it also consumes the `SIGCHLD` notification.
+    pub fn has_exited(&self) -> io::Result<bool> {
+        let res = self.inner.do_read(|process| match process.has_exited() {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(io::ErrorKind::WouldBlock.into()),
+            Err(err) => Err(err),
+        });
+        match res {
+            Ok(()) => Ok(true),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+impl_io_source_traits!(@source Process);
+impl_io_source_traits!(@borrow Process);

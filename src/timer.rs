@@ -1,0 +1,155 @@
+//! Timers as event sources: an extra of this crate, not in upstream mio (feature `timer`).
+//!
+//! A [`Timer`] is registered with a [`Poll`](crate::Poll) under a [`Token`](crate::Token)
+//! like a socket, and becomes readable when it expires. It replaces the usual way of keeping
+//! timers with mio (a timer wheel beside the loop, its earliest deadline passed as `poll`'s
+//! timeout) when the deadlines are few, must be precise (the kernel wakes the loop, to the
+//! nanosecond where the OS allows), or are set from other threads.
+//!
+//! # Platforms
+//!
+//! | Target | Mechanism |
+//! |---|---|
+//! | Linux, Android | timerfd on `CLOCK_MONOTONIC`, with every selector (epoll, and poll(2) under `--cfg mio_unsupported_force_poll_poll`) |
+//! | illumos | timerfd (same interface; compile-checked, not run by this crate's CI) |
+//! | macOS, iOS, the BSDs, Windows, Solaris, Hermit, WASI, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
+//!
+//! Enabling the feature on a target without a timer compiles, without this module.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use crate::io_source::IoSource;
+use crate::sys;
+
+/// A one-shot or periodic timer that is readable when it expired.
+///
+/// Created disarmed. [`set_timeout`](Timer::set_timeout) and
+/// [`set_deadline`](Timer::set_deadline) arm it to expire once,
+/// [`set_interval`](Timer::set_interval) to expire periodically, [`cancel`](Timer::cancel)
+/// disarms it; each replaces the previous setting and discards the expirations not yet read,
+/// and each works while the timer is registered (from any thread: every method takes `&self`).
+///
+/// Registered with [`Interest::READABLE`](crate::Interest::READABLE) (other interests never
+/// fire), it reports a readable event when it expires. The event is edge-triggered, and one
+/// successful [`read`](Timer::read) drains the timer (it returns how many expirations
+/// happened since the last read or setting: more than one when a periodic timer's periods
+/// passed unread), so the next expiration is a new event; reading again until `WouldBlock` is
+/// not needed (a `read` after a spurious event returns `WouldBlock`).
+///
+/// Dropping the timer (registered or not) deregisters and closes it.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// use std::time::{Duration, Instant};
+/// use mio::timer::Timer;
+/// use mio::{Events, Interest, Poll, Token};
+///
+/// let mut poll = Poll::new()?;
+/// let mut events = Events::with_capacity(8);
+/// let mut timer = Timer::new()?;
+/// poll.registry().register(&mut timer, Token(7), Interest::READABLE)?;
+///
+/// let start = Instant::now();
+/// timer.set_timeout(Duration::from_millis(10))?;
+/// let expirations = loop {
+///     poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+///     if events.iter().any(|e| e.token() == Token(7)) {
+///         match timer.read() {
+///             Ok(n) => break n,
+///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+///             Err(e) => return Err(e),
+///         }
+///     }
+/// };
+/// assert_eq!(expirations, 1);
+/// assert!(start.elapsed() >= Duration::from_millis(10));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Timer {
+    inner: IoSource<sys::Timer>,
+}
+
+impl Timer {
+    /// Creates a disarmed timer.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the OS answers, e.g. out of file descriptors.
+    pub fn new() -> io::Result<Timer> {
+        sys::Timer::new().map(|timer| Timer {
+            inner: IoSource::new(timer),
+        })
+    }
+
+    /// Arms the timer to expire once, `after` from now. Zero expires at once (as soon as the
+    /// kernel gets to it).
+    pub fn set_timeout(&self, after: Duration) -> io::Result<()> {
+        self.set(after, None)
+    }
+
+    /// Arms the timer to expire once, at `deadline` (at once if it has passed). Measured on the
+    /// monotonic clock, as `Instant` is.
+    pub fn set_deadline(&self, deadline: Instant) -> io::Result<()> {
+        self.set(deadline.saturating_duration_since(Instant::now()), None)
+    }
+
+    /// Arms the timer to expire every `period`, the first time `period` from now.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `period` is zero.
+    pub fn set_interval(&self, period: Duration) -> io::Result<()> {
+        self.set_interval_after(period, period)
+    }
+
+    /// Arms the timer to expire `first` from now (at once if zero), then every `period`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `period` is zero.
+    pub fn set_interval_after(&self, first: Duration, period: Duration) -> io::Result<()> {
+        if period.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a periodic timer needs a period greater than zero",
+            ));
+        }
+        self.set(first, Some(period))
+    }
+
+    /// Disarms the timer and discards the expirations not yet read: no event comes until it is
+    /// set again. Cancelling a disarmed timer does nothing.
+    pub fn cancel(&self) -> io::Result<()> {
+        self.inner.cancel()
+    }
+
+    /// The number of expirations since the last read or setting (at least 1), or an error of
+    /// kind `WouldBlock` if there was none. Drains the timer either way.
+    pub fn read(&self) -> io::Result<u64> {
+        let expirations = self.inner.do_read(|timer| timer.read())?;
+        // One read returns every expiration and zeroes the count (timerfd_create(2)): the timer
+        // is drained as after a `WouldBlock`, so the next expiration must be reported.
+        self.inner.rearm_read();
+        Ok(expirations)
+    }
+
+    fn set(&self, first: Duration, period: Option<Duration>) -> io::Result<()> {
+        // A zero first expiration means "disarm" to the OS: the shortest wait instead.
+        let first = first.max(Duration::from_nanos(1));
+        self.inner.set(first, period)?;
+        // The expirations not yet read are gone: on a selector that emulates edge triggering,
+        // a reported-but-unread expiration must not keep the next one from being reported.
+        self.inner.rearm_read();
+        Ok(())
+    }
+}
+
+// `event::Source` through the `IoSource`, and `AsRawFd`/`AsFd` (the timerfd: inspect or pass
+// it, but reading or setting it directly bypasses the poll(2) selector's bookkeeping).
+impl_io_source_traits!(@source Timer);
+impl_io_source_traits!(@borrow Timer);

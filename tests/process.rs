@@ -1,0 +1,319 @@
+//! Tests of the `process` extra (`mio::process::Process`, not in upstream mio): a child's exit
+//! before and after registration, many children, never reaping, bad pids, and the full
+//! lifecycle. They run under epoll, poll(2) and the kqueue selector over libkqueue, with a
+//! pidfd; `--cfg mio_unsupported_test_process_sigchld` runs them on the SIGCHLD fallback
+//! (CI does, with the pipe-waker run).
+//!
+//! Children are `cat` with a piped stdin: it exits when the test closes that pipe, so the
+//! test decides when, without sleeping. On the fallback any child's exit (other tests' too:
+//! they run on parallel threads) is an event for every `Process`, so the tests check for
+//! "no exit reported" with `has_exited`, not for "no event".
+// Where `Process` exists (see src/process.rs).
+#![cfg(all(feature = "process", any(target_os = "linux", target_os = "android")))]
+
+mod util;
+
+use std::io;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mio::process::Process;
+use mio::{Events, Interest, Poll, Token};
+
+use util::{
+    assert_lifecycle_errors, assert_send, assert_sync, fd_count, fd_count_settled,
+    libkqueue_deregister_before_close, libkqueue_warm_up, poll_once, registered, run_isolated,
+    EXPECT_TIMEOUT, NO_EVENT_TIMEOUT,
+};
+
+const P: Token = Token(8);
+
+/// Whether `Process` runs on its SIGCHLD fallback: forced by the test-only cfg, or chosen
+/// because pidfd_open(2) answers `ENOSYS` (valgrind does: reliability/valgrind.sh runs some of
+/// these tests so, which tests the choice made at run time).
+fn fallback() -> bool {
+    cfg!(mio_unsupported_test_process_sigchld)
+        || matches!(
+            rustix::process::pidfd_open(
+                rustix::process::getpid(),
+                rustix::process::PidfdFlags::empty()
+            ),
+            Err(rustix::io::Errno::NOSYS)
+        )
+}
+
+/// A `cat` that exits when its stdin is closed (`child.stdin.take()` dropped).
+fn cat() -> Child {
+    Command::new("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn cat")
+}
+
+fn end(child: &mut Child) {
+    drop(child.stdin.take());
+}
+
+/// Polls (bounded) until an event for `token` after which `has_exited` says so.
+#[track_caller]
+fn expect_exit(poll: &mut Poll, events: &mut Events, process: &Process, token: Token) {
+    let deadline = Instant::now() + EXPECT_TIMEOUT;
+    while Instant::now() < deadline {
+        for e in poll_once(poll, events, Some(Duration::from_millis(250))) {
+            if e.token == token && process.has_exited().unwrap() {
+                assert!(e.readable, "{e:?}");
+                return;
+            }
+        }
+    }
+    panic!("no exit reported for {token:?} within {EXPECT_TIMEOUT:?}");
+}
+
+/// Polls once (briefly): any event for `token` must not be an exit.
+#[track_caller]
+fn expect_no_exit(poll: &mut Poll, events: &mut Events, process: &Process, token: Token) {
+    for e in poll_once(poll, events, Some(NO_EVENT_TIMEOUT)) {
+        if e.token == token {
+            assert!(
+                fallback() && !process.has_exited().unwrap(),
+                "unexpected event {e:?}"
+            );
+        }
+    }
+    assert!(!process.has_exited().unwrap());
+}
+
+/// Waits (bounded, polling an empty `Poll`) until `child` has exited, without reaping it.
+fn wait_exited_unreaped(child: &Child) {
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    let options = rustix::process::WaitIdOptions::EXITED
+        | rustix::process::WaitIdOptions::NOHANG
+        | rustix::process::WaitIdOptions::NOWAIT;
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(1);
+    let deadline = Instant::now() + EXPECT_TIMEOUT;
+    while rustix::process::waitid(rustix::process::WaitId::Pid(pid), options)
+        .unwrap()
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "the child did not exit");
+        poll_once(&mut poll, &mut events, Some(Duration::from_millis(1)));
+    }
+}
+
+fn setup(child: &Child) -> (Poll, Events, Process) {
+    registered(Process::from_child(child).unwrap(), P)
+}
+
+#[test]
+fn is_send_and_sync() {
+    assert_send::<Process>();
+    assert_sync::<Process>();
+}
+
+#[test]
+fn exit_after_registration_is_reported_and_not_reaped() {
+    let mut child = Command::new("sh")
+        .args(["-c", "read x; exit 3"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut poll, mut events, process) = setup(&child);
+    assert_eq!(process.pid(), child.id());
+    expect_no_exit(&mut poll, &mut events, &process, P);
+    assert!(child.try_wait().unwrap().is_none());
+    end(&mut child);
+    expect_exit(&mut poll, &mut events, &process, P);
+    // Never reaped: the status is the child's.
+    assert_eq!(child.try_wait().unwrap().unwrap().code(), Some(3));
+    // Still exited after the reaping.
+    assert!(process.has_exited().unwrap());
+}
+
+#[test]
+fn exit_before_registration_is_reported() {
+    let mut child = Command::new("true").spawn().unwrap();
+    wait_exited_unreaped(&child);
+    let (mut poll, mut events, process) = setup(&child);
+    assert!(process.has_exited().unwrap());
+    expect_exit(&mut poll, &mut events, &process, P);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn exit_between_creation_and_registration_is_reported() {
+    let mut child = cat();
+    let mut process = Process::from_child(&child).unwrap();
+    end(&mut child);
+    wait_exited_unreaped(&child);
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    poll.registry()
+        .register(&mut process, P, Interest::READABLE)
+        .unwrap();
+    expect_exit(&mut poll, &mut events, &process, P);
+    child.wait().unwrap();
+}
+
+/// 1000 short-lived children, at most 100 watched at a time: each exit is reported for its
+/// own token, and no event comes for a child after its `Process` was deregistered.
+#[test]
+fn a_thousand_children_each_seen_once() {
+    const TOTAL: usize = 1000;
+    const WINDOW: usize = 100;
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(128);
+    let mut live: Vec<Option<(Child, Process)>> = (0..TOTAL).map(|_| None).collect();
+    let (mut started, mut done) = (0, 0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while done < TOTAL {
+        assert!(Instant::now() < deadline, "{done} of {TOTAL} exits seen");
+        while started < TOTAL && started - done < WINDOW {
+            let child = Command::new("true").spawn().unwrap();
+            let mut process = Process::from_child(&child).unwrap();
+            poll.registry()
+                .register(&mut process, Token(started), Interest::READABLE)
+                .unwrap();
+            live[started] = Some((child, process));
+            started += 1;
+        }
+        for e in poll_once(&mut poll, &mut events, Some(Duration::from_millis(250))) {
+            let i = e.token.0;
+            let (child, process) = live[i]
+                .as_mut()
+                .unwrap_or_else(|| panic!("event for {i}, already reaped: {e:?}"));
+            if process.has_exited().unwrap() {
+                // Deregistered before the reaping and the drop: a pidfd that a concurrent
+                // fork (other tests spawn children) still holds a copy of would otherwise stay
+                // in the epoll set with its token, and newer kernels report the reaping on it
+                // as one more event.
+                poll.registry().deregister(process).unwrap();
+                assert!(child.wait().unwrap().success());
+                live[i] = None;
+                done += 1;
+            }
+        }
+    }
+}
+
+#[test]
+fn reregister_with_another_token_and_interest() {
+    let mut child = cat();
+    let (mut poll, mut events, mut process) = setup(&child);
+    poll.registry()
+        .reregister(&mut process, Token(9), Interest::WRITABLE)
+        .unwrap();
+    end(&mut child);
+    wait_exited_unreaped(&child);
+    // Writable only: the exit is not reported.
+    let seen = poll_once(&mut poll, &mut events, Some(NO_EVENT_TIMEOUT));
+    assert!(seen.iter().all(|e| !e.readable), "{seen:?}");
+    poll.registry()
+        .reregister(&mut process, Token(10), Interest::READABLE)
+        .unwrap();
+    expect_exit(&mut poll, &mut events, &process, Token(10));
+    child.wait().unwrap();
+}
+
+#[test]
+fn deregistered_process_reports_nothing_but_still_answers() {
+    let mut child = cat();
+    let (mut poll, mut events, mut process) = setup(&child);
+    poll.registry().deregister(&mut process).unwrap();
+    end(&mut child);
+    wait_exited_unreaped(&child);
+    let seen = poll_once(&mut poll, &mut events, Some(NO_EVENT_TIMEOUT));
+    assert!(seen.iter().all(|e| e.token != P), "{seen:?}");
+    assert!(process.has_exited().unwrap());
+    poll.registry()
+        .register(&mut process, P, Interest::READABLE)
+        .unwrap();
+    expect_exit(&mut poll, &mut events, &process, P);
+    child.wait().unwrap();
+}
+
+#[test]
+fn lifecycle_errors() {
+    let mut child = cat();
+    let (poll, _events, mut process) = setup(&child);
+    assert_lifecycle_errors(poll.registry(), &mut process, P);
+    end(&mut child);
+    child.wait().unwrap();
+}
+
+#[test]
+fn bad_pids() {
+    for pid in [0, u32::MAX, i32::MAX as u32 + 1] {
+        let err = Process::from_pid(pid).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{pid}: {err}");
+    }
+    // No such process (above any pid_max, which is at most 2^22): NotFound with a pidfd; on
+    // the fallback, not a child.
+    let err = Process::from_pid(i32::MAX as u32).unwrap_err();
+    let kind = if fallback() {
+        io::ErrorKind::InvalidInput
+    } else {
+        io::ErrorKind::NotFound
+    };
+    assert_eq!(err.kind(), kind, "{err}");
+    // A reaped child.
+    let mut child = Command::new("true").spawn().unwrap();
+    child.wait().unwrap();
+    let err = Process::from_child(&child).unwrap_err();
+    assert_eq!(err.kind(), kind, "{err}");
+}
+
+/// pidfd_open(2) watches any process; the fallback only children.
+#[test]
+fn a_process_that_is_not_a_child() {
+    let parent = std::os::unix::process::parent_id();
+    match Process::from_pid(parent) {
+        Ok(process) => {
+            assert!(!fallback());
+            assert!(!process.has_exited().unwrap());
+        }
+        Err(err) => {
+            assert!(fallback(), "{err}");
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        }
+    }
+}
+
+/// In its own process (`run_isolated`): the fd count must not see other tests' fds.
+#[test]
+fn drop_while_registered() {
+    run_isolated("drop_while_registered", || {
+        libkqueue_warm_up();
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        let mut child = cat();
+        let before = fd_count();
+        let mut process = Process::from_child(&child).unwrap();
+        poll.registry()
+            .register(&mut process, P, Interest::READABLE)
+            .unwrap();
+        libkqueue_deregister_before_close(poll.registry(), &mut process).unwrap();
+        drop(process);
+        assert_eq!(fd_count_settled(before), before);
+        end(&mut child);
+        wait_exited_unreaped(&child);
+        let seen = poll_once(&mut poll, &mut events, Some(NO_EVENT_TIMEOUT));
+        assert!(seen.iter().all(|e| e.token != P), "{seen:?}");
+        // The child is untouched: its status is there.
+        assert!(child.wait().unwrap().success());
+    });
+}
+
+#[test]
+fn poll_dropped_first() {
+    let mut child = cat();
+    let (poll, events, process) = setup(&child);
+    drop(events);
+    drop(poll);
+    end(&mut child);
+    wait_exited_unreaped(&child);
+    assert!(process.has_exited().unwrap());
+    drop(process);
+    assert!(child.wait().unwrap().success());
+}

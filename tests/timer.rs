@@ -1,0 +1,403 @@
+//! Tests of the `timer` extra (`mio::timer::Timer`, not in upstream mio): one-shot and periodic
+//! expirations, setting and cancelling while registered, the expiration count, and the full
+//! lifecycle (register, reregister, deregister, drop while registered, the `Poll` dropped
+//! first). They run with every selector the crate is tested with on Linux: epoll, poll(2)
+//! (`--cfg mio_unsupported_force_poll_poll`) and the kqueue selector over libkqueue (where the
+//! timer is still a timerfd, registered for reading).
+//!
+//! Times are only asserted as orderings (an expiration never comes before its deadline): how
+//! precise timers are is measured by the benchmarks, not asserted.
+// Where `Timer` exists (see src/timer.rs): Linux and Android here (illumos is compile-checked).
+#![cfg(all(feature = "timer", any(target_os = "linux", target_os = "android")))]
+
+mod util;
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::time::{Duration, Instant};
+
+use mio::timer::Timer;
+use mio::{Events, Interest, Poll, Token};
+
+use util::{
+    assert_lifecycle_errors, assert_send, assert_sync, expect_event, expect_no_event_for,
+    expect_no_events, fd_count, fd_count_settled, libkqueue_deregister_before_close,
+    libkqueue_warm_up, poll_once, registered, run_isolated, EXPECT_TIMEOUT,
+};
+
+const T: Token = Token(3);
+
+fn setup() -> (Poll, Events, Timer) {
+    registered(Timer::new().expect("Timer::new"), T)
+}
+
+fn would_block<T: std::fmt::Debug>(res: io::Result<T>) {
+    match res {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        other => panic!("expected WouldBlock, got {other:?}"),
+    }
+}
+
+/// Polls (bounded) until the timer's event, then reads its count; the count of a spurious
+/// event (`WouldBlock`) sends it back to polling.
+#[track_caller]
+fn wait_and_read(poll: &mut Poll, events: &mut Events, timer: &Timer, token: Token) -> u64 {
+    let deadline = Instant::now() + EXPECT_TIMEOUT;
+    while Instant::now() < deadline {
+        expect_event(poll, events, token);
+        match timer.read() {
+            Ok(n) => return n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => panic!("Timer::read: {e}"),
+        }
+    }
+    panic!("the timer did not expire within {EXPECT_TIMEOUT:?}");
+}
+
+/// Drains what the selector may still have queued from before (a zero-timeout poll).
+fn flush(poll: &mut Poll, events: &mut Events) {
+    poll_once(poll, events, Some(Duration::ZERO));
+}
+
+#[test]
+fn is_send_and_sync() {
+    assert_send::<Timer>();
+    assert_sync::<Timer>();
+}
+
+#[test]
+fn new_timer_is_disarmed() {
+    let (mut poll, mut events, timer) = setup();
+    would_block(timer.read());
+    expect_no_events(&mut poll, &mut events);
+    would_block(timer.read());
+}
+
+#[test]
+fn one_shot_expires_once_not_before_its_deadline() {
+    let (mut poll, mut events, timer) = setup();
+    let start = Instant::now();
+    timer.set_timeout(Duration::from_millis(20)).unwrap();
+    assert_eq!(wait_and_read(&mut poll, &mut events, &timer, T), 1);
+    assert!(start.elapsed() >= Duration::from_millis(20));
+    would_block(timer.read());
+    expect_no_event_for(&mut poll, &mut events, T);
+    would_block(timer.read());
+}
+
+#[test]
+fn zero_timeout_and_past_deadline_expire_at_once() {
+    let (mut poll, mut events, timer) = setup();
+    timer.set_timeout(Duration::ZERO).unwrap();
+    assert_eq!(wait_and_read(&mut poll, &mut events, &timer, T), 1);
+    let past = Instant::now();
+    timer.set_deadline(past).unwrap();
+    assert_eq!(wait_and_read(&mut poll, &mut events, &timer, T), 1);
+    would_block(timer.read());
+}
+
+#[test]
+fn deadline_is_not_reached_early() {
+    let (mut poll, mut events, timer) = setup();
+    let deadline = Instant::now() + Duration::from_millis(15);
+    timer.set_deadline(deadline).unwrap();
+    assert_eq!(wait_and_read(&mut poll, &mut events, &timer, T), 1);
+    assert!(Instant::now() >= deadline);
+}
+
+#[test]
+fn periodic_timer_keeps_expiring_until_cancelled() {
+    let (mut poll, mut events, timer) = setup();
+    let period = Duration::from_millis(2);
+    let start = Instant::now();
+    timer.set_interval(period).unwrap();
+    let mut total = 0;
+    for _ in 0..5 {
+        let n = wait_and_read(&mut poll, &mut events, &timer, T);
+        assert!(n >= 1);
+        total += n;
+        would_block(timer.read());
+    }
+    // `total` expirations happened, the last one `total` periods after the start.
+    assert!(start.elapsed() >= period * total as u32);
+    timer.cancel().unwrap();
+    would_block(timer.read());
+    flush(&mut poll, &mut events);
+    expect_no_event_for(&mut poll, &mut events, T);
+    would_block(timer.read());
+}
+
+#[test]
+fn unread_periods_are_counted() {
+    let (mut poll, mut events, timer) = setup();
+    let period = Duration::from_millis(1);
+    timer.set_interval(period).unwrap();
+    let start = Instant::now();
+    expect_event(&mut poll, &mut events, T);
+    // Not read: the periods keep adding up. Wait (polling, bounded) for ten of them.
+    while start.elapsed() < period * 10 {
+        poll_once(&mut poll, &mut events, Some(period * 10));
+    }
+    let waited = start.elapsed();
+    let n = timer.read().unwrap();
+    assert!(
+        u128::from(n) >= waited.as_nanos() / period.as_nanos(),
+        "{n} expirations counted after {waited:?} of a {period:?} period"
+    );
+}
+
+#[test]
+fn first_expiration_then_period() {
+    let (mut poll, mut events, timer) = setup();
+    let start = Instant::now();
+    timer
+        .set_interval_after(Duration::from_millis(10), Duration::from_secs(3600))
+        .unwrap();
+    assert_eq!(wait_and_read(&mut poll, &mut events, &timer, T), 1);
+    assert!(start.elapsed() >= Duration::from_millis(10));
+    // The next one is an hour away.
+    expect_no_event_for(&mut poll, &mut events, T);
+    would_block(timer.read());
+    // An immediate first expiration.
+    timer
+        .set_interval_after(Duration::ZERO, Duration::from_secs(3600))
+        .unwrap();
+    assert_eq!(wait_and_read(&mut poll, &mut events, &timer, T), 1);
+}
+
+#[test]
+fn zero_period_is_invalid_input() {
+    let timer = Timer::new().unwrap();
+    for res in [
+        timer.set_interval(Duration::ZERO),
+        timer.set_interval_after(Duration::from_millis(1), Duration::ZERO),
+    ] {
+        let err = res.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+    }
+    // Nothing was armed.
+    would_block(timer.read());
+}
+
+#[test]
+fn cancel_while_registered_prevents_the_expiration() {
+    let (mut poll, mut events, timer) = setup();
+    timer.set_timeout(Duration::from_millis(30)).unwrap();
+    timer.cancel().unwrap();
+    // Longer than the 30 ms the timer had.
+    expect_no_event_for(&mut poll, &mut events, T);
+    would_block(timer.read());
+    // Cancelling a disarmed timer is fine.
+    timer.cancel().unwrap();
+}
+
+#[test]
+fn set_again_while_registered_replaces_the_setting() {
+    let (mut poll, mut events, timer) = setup();
+    timer.set_timeout(Duration::from_secs(3600)).unwrap();
+    timer.set_timeout(Duration::from_millis(5)).unwrap();
+    assert_eq!(wait_and_read(&mut poll, &mut events, &timer, T), 1);
+    // Later, not earlier: an hour-long timer set after a short one never fires in the test.
+    timer.set_timeout(Duration::from_millis(1)).unwrap();
+    timer.set_timeout(Duration::from_secs(3600)).unwrap();
+    expect_no_event_for(&mut poll, &mut events, T);
+    would_block(timer.read());
+}
+
+/// The expiration was reported but not read when the timer is set again: it is discarded, and
+/// the next expiration is reported (on poll(2), whose edge triggering is emulated, setting the
+/// timer re-arms it as a `WouldBlock` would).
+#[test]
+fn set_again_after_an_unread_expiration_reports_the_next_one() {
+    let (mut poll, mut events, timer) = setup();
+    timer.set_timeout(Duration::from_millis(1)).unwrap();
+    expect_event(&mut poll, &mut events, T);
+    timer.set_timeout(Duration::from_millis(5)).unwrap();
+    assert_eq!(wait_and_read(&mut poll, &mut events, &timer, T), 1);
+    would_block(timer.read());
+}
+
+#[test]
+fn ten_thousand_rearms_give_one_expiration() {
+    let (mut poll, mut events, timer) = setup();
+    for i in 0..10_000u64 {
+        timer
+            .set_timeout(Duration::from_secs(3600) + Duration::from_nanos(i))
+            .unwrap();
+    }
+    timer.set_timeout(Duration::from_millis(1)).unwrap();
+    assert_eq!(wait_and_read(&mut poll, &mut events, &timer, T), 1);
+    expect_no_event_for(&mut poll, &mut events, T);
+    would_block(timer.read());
+}
+
+#[test]
+fn many_timers_each_seen_once() {
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(64);
+    let mut timers: Vec<Timer> = (0..100).map(|_| Timer::new().unwrap()).collect();
+    for (i, timer) in timers.iter_mut().enumerate() {
+        poll.registry()
+            .register(timer, Token(i), Interest::READABLE)
+            .unwrap();
+        timer
+            .set_timeout(Duration::from_micros(100 * i as u64))
+            .unwrap();
+    }
+    let mut seen = vec![0u64; timers.len()];
+    let deadline = Instant::now() + EXPECT_TIMEOUT;
+    while seen.contains(&0) && Instant::now() < deadline {
+        for e in poll_once(&mut poll, &mut events, Some(Duration::from_millis(250))) {
+            match timers[e.token.0].read() {
+                Ok(n) => seen[e.token.0] += n,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) => panic!("read: {err}"),
+            }
+        }
+    }
+    assert!(
+        seen.iter().all(|&n| n == 1),
+        "expirations per timer: {seen:?}"
+    );
+    for timer in &mut timers {
+        libkqueue_deregister_before_close(poll.registry(), timer).unwrap();
+    }
+}
+
+#[test]
+fn reregister_with_another_token() {
+    let (mut poll, mut events, mut timer) = setup();
+    let other = Token(99);
+    poll.registry()
+        .reregister(&mut timer, other, Interest::READABLE)
+        .unwrap();
+    timer.set_timeout(Duration::from_millis(1)).unwrap();
+    assert_eq!(wait_and_read(&mut poll, &mut events, &timer, other), 1);
+    flush(&mut poll, &mut events);
+    timer.set_timeout(Duration::from_millis(1)).unwrap();
+    let seen = expect_event(&mut poll, &mut events, other);
+    assert!(seen.readable);
+    expect_no_event_for(&mut poll, &mut events, T);
+}
+
+#[test]
+fn writable_interest_never_fires_and_readable_again_reports_the_expiration() {
+    let (mut poll, mut events, mut timer) = setup();
+    poll.registry()
+        .reregister(&mut timer, T, Interest::WRITABLE)
+        .unwrap();
+    timer.set_timeout(Duration::from_millis(1)).unwrap();
+    // The timer expires meanwhile (20 ms), but nobody asked for readability.
+    expect_no_event_for(&mut poll, &mut events, T);
+    poll.registry()
+        .reregister(&mut timer, T, Interest::READABLE)
+        .unwrap();
+    assert_eq!(wait_and_read(&mut poll, &mut events, &timer, T), 1);
+}
+
+#[test]
+fn deregistered_timer_reports_nothing_but_still_counts() {
+    let (mut poll, mut events, mut timer) = setup();
+    poll.registry().deregister(&mut timer).unwrap();
+    let start = Instant::now();
+    timer.set_timeout(Duration::from_millis(1)).unwrap();
+    expect_no_events(&mut poll, &mut events);
+    assert!(start.elapsed() >= Duration::from_millis(1));
+    wait_readable_without_poll(&timer);
+    assert_eq!(timer.read().unwrap(), 1);
+    // And it can be registered again.
+    poll.registry()
+        .register(&mut timer, T, Interest::READABLE)
+        .unwrap();
+    timer.set_timeout(Duration::from_millis(1)).unwrap();
+    assert_eq!(wait_and_read(&mut poll, &mut events, &timer, T), 1);
+}
+
+#[test]
+fn lifecycle_errors() {
+    let (poll, _events, mut timer) = setup();
+    assert_lifecycle_errors(poll.registry(), &mut timer, T);
+}
+
+/// In its own process (`run_isolated`): the fd count must not see other tests' fds.
+#[test]
+fn drop_while_registered_closes_it_and_reports_nothing() {
+    run_isolated(
+        "drop_while_registered_closes_it_and_reports_nothing",
+        || {
+            libkqueue_warm_up();
+            let mut poll = Poll::new().unwrap();
+            let mut events = Events::with_capacity(8);
+            let before = fd_count();
+            let mut timer = Timer::new().unwrap();
+            poll.registry()
+                .register(&mut timer, T, Interest::READABLE)
+                .unwrap();
+            timer.set_timeout(Duration::from_millis(1)).unwrap();
+            libkqueue_deregister_before_close(poll.registry(), &mut timer).unwrap();
+            drop(timer);
+            expect_no_events(&mut poll, &mut events);
+            assert_eq!(fd_count_settled(before), before);
+            // The Poll works on with a new timer (which may get the same fd number).
+            let mut timer = Timer::new().unwrap();
+            poll.registry()
+                .register(&mut timer, Token(4), Interest::READABLE)
+                .unwrap();
+            timer.set_timeout(Duration::from_millis(1)).unwrap();
+            assert_eq!(wait_and_read(&mut poll, &mut events, &timer, Token(4)), 1);
+            libkqueue_deregister_before_close(poll.registry(), &mut timer).unwrap();
+        },
+    );
+}
+
+#[test]
+fn poll_dropped_first() {
+    let (poll, events, timer) = setup();
+    drop(events);
+    drop(poll);
+    timer.set_timeout(Duration::from_millis(1)).unwrap();
+    wait_readable_without_poll(&timer);
+    assert_eq!(timer.read().unwrap(), 1);
+    timer.cancel().unwrap();
+    drop(timer);
+}
+
+/// poll(2) on the timer's fd, bounded: for a timer no `Poll` watches.
+fn wait_readable_without_poll(timer: &Timer) {
+    // SAFETY: the fd belongs to `timer`, which outlives this borrow.
+    let fd = unsafe { BorrowedFd::borrow_raw(timer.as_raw_fd()) };
+    let mut fds = [rustix::event::PollFd::new(
+        &fd,
+        rustix::event::PollFlags::IN,
+    )];
+    let timeout = rustix::event::Timespec {
+        tv_sec: EXPECT_TIMEOUT.as_secs() as i64,
+        tv_nsec: 0,
+    };
+    loop {
+        match rustix::event::poll(&mut fds, Some(&timeout)) {
+            Ok(1) => return,
+            Ok(_) => panic!("the timer did not expire within {EXPECT_TIMEOUT:?}"),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => panic!("poll(2): {e}"),
+        }
+    }
+}
+
+/// One successful `read` drains the timer: reading once per event (never to `WouldBlock`)
+/// still gets every next expiration reported (on poll(2) the read re-arms the registration).
+#[test]
+fn one_read_per_event_is_enough() {
+    let (mut poll, mut events, timer) = setup();
+    timer.set_interval(Duration::from_millis(2)).unwrap();
+    let mut reads = 0;
+    let deadline = Instant::now() + EXPECT_TIMEOUT;
+    while reads < 3 {
+        assert!(Instant::now() < deadline, "{reads} reads");
+        expect_event(&mut poll, &mut events, T);
+        if timer.read().is_ok() {
+            reads += 1;
+        }
+    }
+    timer.cancel().unwrap();
+}
