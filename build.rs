@@ -13,6 +13,7 @@
 //! | `mio_apple` | macOS, iOS, tvOS, visionOS, watchOS | no `SOCK_NONBLOCK`/`SOCK_CLOEXEC`, `accept4`, `pipe2` or `MSG_NOSIGNAL` |
 //! | `mio_fcntl_flags` | Apple's, Haiku | fds made close-on-exec and non-blocking by `fcntl` after creation: no `SOCK_NONBLOCK`/`SOCK_CLOEXEC`, `accept4` or `pipe2` (in rustix, for Haiku) |
 //! | `mio_aio` | FreeBSD, DragonFly, Apple's | `Interest::AIO` (and `EVFILT_AIO`) |
+//! | `mio_mmsg_os` | Linux, Android, FreeBSD, NetBSD | `sendmmsg(2)`/`recvmmsg(2)` for `UdpSocket::send_batch`/`recv_batch` (a loop of single calls elsewhere) |
 //!
 //! Test-only: with `--cfg mio_unsupported_test_libkqueue` a Linux build is a kqueue build
 //! (`mio_kqueue_os`, neither `mio_epoll_os` nor `mio_eventfd_os`) over libkqueue, linked here.
@@ -50,6 +51,11 @@ fn main() {
         ("mio_apple", apple),
         ("mio_fcntl_flags", apple || os == "haiku"),
         ("mio_aio", apple || matches!(os, "freebsd" | "dragonfly")),
+        // sendmmsg/recvmmsg: Linux 3.0, Android, FreeBSD 11, NetBSD 7 (their man pages).
+        (
+            "mio_mmsg_os",
+            matches!(os, "linux" | "android" | "freebsd" | "netbsd"),
+        ),
     ];
     for (cfg, on) in families {
         if on {

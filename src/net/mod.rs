@@ -11,6 +11,34 @@
 //! The non-blocking rule that matters most: after an event, repeat the operation until it
 //! returns `WouldBlock` (see [`Poll`](crate::Poll#edge-triggered-readiness)).
 //!
+//! # Batched, segmented and annotated datagrams
+//!
+//! Extras of this crate, not in upstream mio (code that calls them is tied to this crate):
+//!
+//! - [`UdpSocket::send_batch`] sends several datagrams in one call, each a [`SendDatagram`]
+//!   with its own destination; [`UdpSocket::recv_batch`] receives several, each into a
+//!   [`RecvDatagram`] slot that reports its length, source and truncation.
+//! - A [`SendDatagram`] may carry a [segment size](SendDatagram::segment_size): its buffer
+//!   then leaves as several datagrams of that size, the last one possibly shorter.
+//!
+//! What each OS does underneath:
+//!
+//! | OS | batch | segmented message |
+//! |---|---|---|
+//! | Linux, Android | `sendmmsg(2)` / `recvmmsg(2)`: one syscall per batch | its datagrams, each its own `mmsghdr` in the same call |
+//! | FreeBSD, NetBSD | `sendmmsg(2)` / `recvmmsg(2)` | as Linux |
+//! | the other Unixes (Apple's, OpenBSD, DragonFly, illumos, Solaris, Haiku, ...) | a loop of `sendmsg(2)` / `recvmsg(2)` | its datagrams, one call each |
+//! | Windows, WASI preview 2, Hermit | a loop of `sendto` / `recvfrom` | its datagrams, one call each |
+//!
+//! The contract is the same everywhere: the call returns how many messages went through, in
+//! order, and fails with `WouldBlock` only when none did. As with a single `recv_from`, a
+//! readable event means "receive until `WouldBlock`". On WASI and Hermit a truncated datagram
+//! is not reported as such (std's `recv_from` there does not say).
+//!
+//! Nothing is allocated per call: the messages, buffers and slots are the caller's, and the
+//! kernel's headers and control space for one batch (at most [`UdpSocket::MAX_BATCH`]
+//! messages) live on the stack.
+//!
 //! # On Windows
 //!
 //! `TcpListener`, `TcpStream` and `UdpSocket` exist with the same methods; the Unix-domain
@@ -70,6 +98,11 @@ pub use self::tcp::{TcpListener, TcpStream};
 mod udp;
 #[cfg(not(all(target_os = "wasi", target_env = "p1")))]
 pub use self::udp::UdpSocket;
+// Batched, segmented and annotated datagrams: extras of this crate.
+#[cfg(not(all(target_os = "wasi", target_env = "p1")))]
+pub(crate) mod udp_batch;
+#[cfg(not(all(target_os = "wasi", target_env = "p1")))]
+pub use self::udp_batch::{test_switch, RecvDatagram, SendDatagram};
 
 #[cfg(unix)]
 mod uds;

@@ -126,6 +126,11 @@ cfg_backend! { pipe:
 pub(crate) mod io;
 #[cfg(feature = "net")]
 pub(crate) mod net;
+// Batched UDP (extras): the mechanism chosen per OS, and `sendmmsg`/`recvmmsg` where they exist.
+#[cfg(feature = "net")]
+pub(crate) mod udp;
+#[cfg(all(feature = "net", mio_mmsg_os))]
+mod udp_mmsg;
 // Also the self-pipe waker's (which the `pipe` arm of `cfg_backend!` selects).
 #[cfg(any(
     feature = "os-ext",
