@@ -149,6 +149,8 @@ pub struct RecvDatagram<'a> {
     pub(crate) len: usize,
     pub(crate) addr: SocketAddr,
     pub(crate) truncated: bool,
+    /// 0: not coalesced.
+    pub(crate) segment_size: usize,
 }
 
 impl<'a> RecvDatagram<'a> {
@@ -160,6 +162,7 @@ impl<'a> RecvDatagram<'a> {
             len: 0,
             addr: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
             truncated: false,
+            segment_size: 0,
         }
     }
 
@@ -188,6 +191,34 @@ impl<'a> RecvDatagram<'a> {
         self.truncated
     }
 
+    /// With receive offload on ([`UdpSocket::set_recv_offload`]): the size of the datagrams
+    /// the kernel coalesced into this one receive (the last may be shorter), `None` for a
+    /// datagram received alone. Always `None` where the OS does not coalesce.
+    pub fn segment_size(&self) -> Option<usize> {
+        match self.segment_size {
+            0 => None,
+            size => Some(size),
+        }
+    }
+
+    /// The datagrams of the last receive: the coalesced ones one by one (see
+    /// [`segment_size`](RecvDatagram::segment_size)), or the one datagram (possibly empty).
+    ///
+    /// ```
+    /// use mio::net::RecvDatagram;
+    ///
+    /// let mut buf = [0u8; 16];
+    /// let slot = RecvDatagram::new(&mut buf);
+    /// // Nothing received yet: one empty datagram.
+    /// assert_eq!(slot.datagrams().collect::<Vec<_>>(), [&[] as &[u8]]);
+    /// ```
+    pub fn datagrams(&self) -> Datagrams<'_> {
+        Datagrams {
+            rest: Some(self.data()),
+            size: self.segment_size,
+        }
+    }
+
     /// The whole buffer, e.g. to reuse it for something else between receives.
     pub fn buf_mut(&mut self) -> &mut [u8] {
         self.buf
@@ -197,6 +228,31 @@ impl<'a> RecvDatagram<'a> {
     pub(crate) fn reset(&mut self) {
         self.len = 0;
         self.truncated = false;
+        self.segment_size = 0;
+    }
+}
+
+/// The datagrams of one receive, from [`RecvDatagram::datagrams`]. An extra of this crate.
+#[derive(Debug, Clone)]
+pub struct Datagrams<'a> {
+    /// `None` once done.
+    rest: Option<&'a [u8]>,
+    /// 0: the rest is one datagram.
+    size: usize,
+}
+
+impl<'a> Iterator for Datagrams<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        if self.size == 0 || rest.len() <= self.size {
+            self.rest = None;
+            return Some(rest);
+        }
+        let (first, more) = rest.split_at(self.size);
+        self.rest = Some(more);
+        Some(first)
     }
 }
 
@@ -207,6 +263,7 @@ impl fmt::Debug for RecvDatagram<'_> {
             .field("len", &self.len)
             .field("addr", &self.addr)
             .field("truncated", &self.truncated)
+            .field("segment_size", &self.segment_size())
             .finish()
     }
 }
@@ -356,6 +413,61 @@ impl UdpSocket {
     }
 }
 
+impl UdpSocket {
+    /// Whether a [segmented](SendDatagram::segment_size) message sent on this socket now is
+    /// handed to the kernel as one buffer, which cuts it into datagrams (segmentation offload,
+    /// `UDP_SEGMENT`): Linux 4.18 and later, unless the kernel refused it on this socket
+    /// before. When `false`, segmented messages still work: their datagrams are sent
+    /// separately, in the same batch call.
+    ///
+    /// A kernel refuses offload at send time, per socket and route (for example `EIO` from a
+    /// device that cannot checksum, `EINVAL` with checksums off, or a segment larger than the
+    /// route's MTU allows); the send then falls back by itself and the socket remembers it.
+    ///
+    /// An extra of this crate (not in upstream mio); always `false` except on Linux and
+    /// Android.
+    pub fn send_offload(&self) -> bool {
+        sys::udp::send_offload(&self.inner)
+    }
+
+    /// Asks the kernel to coalesce received datagrams of one flow (receive offload,
+    /// `UDP_GRO`, Linux 5.0 and later) and returns whether it is now in effect: `Ok(false)`
+    /// where the OS has none (every OS but Linux and Android, or an older kernel), in which
+    /// case datagrams keep arriving one by one.
+    ///
+    /// With it on, one [`RecvDatagram`] may hold several datagrams of the same size from the
+    /// same source (the last one possibly shorter); its
+    /// [`segment_size`](RecvDatagram::segment_size) says their size and
+    /// [`datagrams`](RecvDatagram::datagrams) walks them. Give slots of 65 535 bytes: the
+    /// kernel does not split a coalesced receive for a smaller buffer, it truncates it.
+    ///
+    /// An extra of this crate (not in upstream mio).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # #[cfg(feature = "os-poll")] {
+    /// use mio::net::UdpSocket;
+    ///
+    /// let socket = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// let coalescing = socket.set_recv_offload(true)?;
+    /// assert_eq!(coalescing, socket.recv_offload()?);
+    /// # }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_recv_offload(&self, on: bool) -> io::Result<bool> {
+        sys::udp::set_recv_offload(&self.inner, on)
+    }
+
+    /// Whether receive offload is on (see [`set_recv_offload`](UdpSocket::set_recv_offload)).
+    /// An extra of this crate.
+    pub fn recv_offload(&self) -> io::Result<bool> {
+        sys::udp::recv_offload(&self.inner)
+    }
+}
+
 /// Test-only switches: **not part of the API**, for this crate's own tests.
 #[doc(hidden)]
 pub mod test_switch {
@@ -363,5 +475,12 @@ pub mod test_switch {
     /// calls (the path of the OSes without `sendmmsg`) while `on`.
     pub fn force_loop_fallback(on: bool) {
         crate::sys::udp_loop::force(on);
+    }
+
+    /// Makes the calling thread's sockets behave as if the kernel had no segmentation
+    /// offload while `on`: segmented messages leave as separate datagrams,
+    /// `set_recv_offload(true)` answers `Ok(false)`, `send_offload()` says `false`.
+    pub fn force_offload_fallback(on: bool) {
+        crate::sys::udp_loop::force_no_offload(on);
     }
 }

@@ -16,6 +16,21 @@ thread_local! {
     /// Set by the test switch (`mio::net::test_switch::force_loop_fallback`): per thread, so
     /// one test forcing it leaves the tests running beside it alone.
     static FORCED: Cell<bool> = const { Cell::new(false) };
+    /// Set by `mio::net::test_switch::force_offload_fallback`: segmented messages leave as
+    /// separate datagrams and receive offload is refused, as on a kernel without them.
+    static NO_OFFLOAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Makes this thread's sockets behave as if the kernel had no segmentation offload while `on`.
+pub(crate) fn force_no_offload(on: bool) {
+    NO_OFFLOAD.with(|forced| forced.set(on));
+}
+
+/// Whether this thread forced the offload off.
+// Read only where offload exists.
+#[allow(dead_code)]
+pub(crate) fn offload_forced_off() -> bool {
+    NO_OFFLOAD.with(Cell::get)
 }
 
 /// Makes this thread's batches take the loop while `on`.
@@ -109,6 +124,25 @@ mod portable {
 }
 #[cfg(not(unix))]
 pub(crate) use self::portable::{recv_batch, send_batch};
+
+/// No segmentation offload where batches are a loop (the offload paths are Linux's).
+// Unused on the Unixes without offload, which answer from `unix::udp`.
+#[allow(dead_code)]
+pub(crate) mod no_offload {
+    use std::io;
+
+    pub(crate) fn send_offload<S>(_: &S) -> bool {
+        false
+    }
+
+    pub(crate) fn set_recv_offload<S>(_: &S, _: bool) -> io::Result<bool> {
+        Ok(false)
+    }
+
+    pub(crate) fn recv_offload<S>(_: &S) -> io::Result<bool> {
+        Ok(false)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -131,6 +131,9 @@ pub(crate) mod net;
 pub(crate) mod udp;
 #[cfg(all(feature = "net", mio_mmsg_os))]
 mod udp_mmsg;
+// Segmentation offload (UDP_SEGMENT, UDP_GRO): Linux and Android.
+#[cfg(all(feature = "net", any(target_os = "linux", target_os = "android")))]
+mod udp_gso;
 // Also the self-pipe waker's (which the `pipe` arm of `cfg_backend!` selects).
 #[cfg(any(
     feature = "os-ext",

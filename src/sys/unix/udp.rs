@@ -46,6 +46,31 @@ pub(crate) fn recv_batch(
     udp_loop::recv(slots, |slot| recv_one(socket, slot))
 }
 
+/// Whether segmented messages go to the kernel in one piece (`udp_gso`, Linux and Android).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn send_offload(socket: &net::UdpSocket) -> bool {
+    super::udp_gso::usable(socket.as_raw_fd())
+}
+
+/// Turns `UDP_GRO` on or off; whether it is on now.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn set_recv_offload(socket: &net::UdpSocket, on: bool) -> io::Result<bool> {
+    if on && udp_loop::offload_forced_off() {
+        return Ok(false);
+    }
+    super::udp_gso::set_gro(socket.as_raw_fd(), on)
+}
+
+/// Whether `UDP_GRO` is on.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn recv_offload(socket: &net::UdpSocket) -> io::Result<bool> {
+    super::udp_gso::gro(socket.as_raw_fd())
+}
+
+// No segmentation offload on the other Unixes.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) use crate::sys::udp_loop::no_offload::{recv_offload, send_offload, set_recv_offload};
+
 /// An IPv4 or IPv6 socket address in the kernel's form, as small as it can be (28 bytes, not
 /// `sockaddr_storage`'s 128): the batch keeps one per message on the stack.
 #[repr(C)]
@@ -186,6 +211,96 @@ impl Parts {
         hdr.msg_controllen = CONTROL_LEN as _;
         hdr
     }
+
+    /// Appends one ancillary message (`level`, `ty`, `value`) to a send header made by
+    /// [`send_header`](Parts::send_header), in this message's control space. cmsg(3): each
+    /// message takes `CMSG_SPACE(len)` bytes, its header's `cmsg_len` is `CMSG_LEN(len)`, its
+    /// data at `CMSG_DATA`; `msg_controllen` is the sum of the spaces.
+    // Not every OS sends ancillary data.
+    // `msg_controllen` is a `usize` on Linux with glibc, a `socklen_t` elsewhere.
+    #[allow(dead_code, clippy::unnecessary_cast)]
+    pub(super) fn push_cmsg<T: Copy>(
+        &mut self,
+        hdr: &mut libc::msghdr,
+        level: libc::c_int,
+        ty: libc::c_int,
+        value: T,
+    ) {
+        let used = if hdr.msg_control.is_null() {
+            0
+        } else {
+            hdr.msg_controllen as usize
+        };
+        let size = mem::size_of::<T>() as libc::c_uint;
+        // SAFETY: `CMSG_SPACE`/`CMSG_LEN` are arithmetic.
+        let (space, cmsg_len) = unsafe {
+            (
+                libc::CMSG_SPACE(size) as usize,
+                libc::CMSG_LEN(size) as usize,
+            )
+        };
+        // This crate's own ancillary messages always fit (`CONTROL_LEN` is their sum).
+        assert!(used + space <= CONTROL_LEN, "control space too small");
+        let base = self.control.0.as_mut_ptr().cast::<u8>();
+        hdr.msg_control = base.cast();
+        hdr.msg_controllen = (used + space) as _;
+        // SAFETY: `used + space` bytes fit in the control space (checked above), which is
+        // aligned for `cmsghdr`; `used` is a sum of `CMSG_SPACE`s, so `base + used` is where
+        // `CMSG_NXTHDR` puts the next header. The bytes are zeroed first (padding included),
+        // then the header fields and the data (possibly unaligned for `T`) written.
+        unsafe {
+            let at = base.add(used);
+            std::ptr::write_bytes(at, 0, space);
+            let cmsg = at.cast::<libc::cmsghdr>();
+            (*cmsg).cmsg_len = cmsg_len as _;
+            (*cmsg).cmsg_level = level;
+            (*cmsg).cmsg_type = ty;
+            std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<T>(), value);
+        }
+    }
+}
+
+/// The ancillary messages of a received header: `(level, type, data)` for each, data as
+/// the `CMSG_LEN` says (cmsg(3): `CMSG_FIRSTHDR`, `CMSG_NXTHDR`, `CMSG_DATA`).
+// `msg_controllen` and `cmsg_len` are `usize` on Linux with glibc, narrower elsewhere.
+#[allow(clippy::unnecessary_cast)]
+fn for_each_cmsg(hdr: &libc::msghdr, mut f: impl FnMut(libc::c_int, libc::c_int, &[u8])) {
+    if hdr.msg_control.is_null() || (hdr.msg_controllen as usize) < mem::size_of::<libc::cmsghdr>()
+    {
+        return;
+    }
+    // SAFETY: the kernel wrote `msg_controllen` bytes of well-formed ancillary messages into
+    // the control space `hdr` points to (alive for the borrow of `hdr`); the macros walk
+    // them within that length, and each data slice is within its message's `cmsg_len`.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(hdr);
+        while !cmsg.is_null() {
+            let data = libc::CMSG_DATA(cmsg);
+            let header = data.offset_from(cmsg.cast::<u8>()) as usize;
+            let len = ((*cmsg).cmsg_len as usize).saturating_sub(header);
+            f(
+                (*cmsg).cmsg_level,
+                (*cmsg).cmsg_type,
+                std::slice::from_raw_parts(data, len),
+            );
+            cmsg = libc::CMSG_NXTHDR(hdr, cmsg);
+        }
+    }
+}
+
+/// An `int` (or, shorter, a byte) of ancillary data in native byte order.
+// Only Linux's `UDP_GRO` reads one so far.
+#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+fn cmsg_int(data: &[u8]) -> Option<libc::c_int> {
+    match data.len() {
+        1 => Some(libc::c_int::from(data[0])),
+        n if n >= mem::size_of::<libc::c_int>() => {
+            let mut bytes = [0u8; mem::size_of::<libc::c_int>()];
+            bytes.copy_from_slice(&data[..mem::size_of::<libc::c_int>()]);
+            Some(libc::c_int::from_ne_bytes(bytes))
+        }
+        _ => None,
+    }
 }
 
 /// Fills `slot` from a receive that returned `len` bytes into its buffer with header `hdr`.
@@ -200,6 +315,16 @@ pub(super) fn finish_recv(
     if let Some(addr) = parts.addr.read(hdr.msg_namelen) {
         slot.addr = addr;
     }
+    for_each_cmsg(hdr, |level, ty, data| {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if (level, ty) == (libc::SOL_UDP, libc::UDP_GRO) {
+            // udp(7): the segment size of a coalesced receive, an `int`.
+            if let Some(size) = cmsg_int(data) {
+                slot.segment_size = size.max(0) as usize;
+            }
+        }
+        let _ = (level, ty, data);
+    });
 }
 
 /// The result of a libc call returning a count, or -1 and `errno`.
@@ -233,5 +358,51 @@ fn recv_one(socket: &net::UdpSocket, slot: &mut RecvDatagram<'_>) -> io::Result<
     // for the lengths given during the call.
     let n = cvt(unsafe { libc::recvmsg(socket.as_raw_fd(), &mut hdr, 0) } as isize)?;
     finish_recv(slot, &hdr, &parts, n);
+    Ok(())
+}
+
+/// `getsockopt` of an `int` (libc: rustix has no `UDP_SEGMENT`/`UDP_GRO` options).
+// Not every option user exists on every Unix.
+#[allow(dead_code)]
+pub(super) fn get_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> io::Result<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are writable and `len` is `value`'s size.
+    let ret = unsafe {
+        libc::getsockopt(
+            fd,
+            level,
+            name,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(value)
+}
+
+/// `setsockopt` of an `int` (libc, as `get_int`).
+#[allow(dead_code)]
+pub(super) fn set_int(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: `value` is readable and the length given is its size.
+    let ret = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
     Ok(())
 }

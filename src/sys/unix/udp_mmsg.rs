@@ -13,15 +13,17 @@
 //! on the stack: nothing is allocated. rustix has `sendmmsg` on Linux only and no
 //! `recvmmsg`, so both go through `libc`.
 //!
-//! A segmented message is sent as its separate datagrams here (one `mmsghdr` each); a batch
-//! with more datagrams than fit in one call is sent in several calls, stopping at the first
-//! short one.
+//! A segmented message is one `mmsghdr` with a `UDP_SEGMENT` control message where offload is
+//! in effect (`udp_gso`), else its separate datagrams (one `mmsghdr` each); a batch with more
+//! datagrams than fit in one call is sent in several calls, stopping at the first short one.
 
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::RawFd;
 
 use super::udp::{cvt, finish_recv, Parts, SEND_FLAGS};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use super::udp_gso as gso;
 use crate::net::{RecvDatagram, SendDatagram};
 use crate::sys::udp_loop::partial;
 
@@ -46,30 +48,38 @@ impl Batch {
     }
 }
 
-/// `sendmmsg(2)`: sends each datagram of each message; returns how many messages were sent in
-/// full.
+/// `sendmmsg(2)`: sends each message (one `mmsghdr`, or one per datagram of a segmented
+/// message sent without offload); returns how many messages were sent in full.
 pub(super) fn send(fd: RawFd, msgs: &[SendDatagram<'_>]) -> io::Result<usize> {
     let mut batch = Batch::new();
+    let mut offload = gso::usable(fd);
     // The next datagram to hand over: message `msg`, its datagram `seg`.
     let (mut msg, mut seg) = (0, 0);
     // Messages whose datagrams were all sent.
     let mut done = 0;
     while msg < msgs.len() {
-        // Fill one call's worth, remembering which message each header belongs to.
-        let mut owner = [0u8; CALL_MAX];
+        // Fill one call's worth, remembering which message each header belongs to and
+        // whether it is a whole segmented message (offloaded).
+        let mut owner = [0usize; CALL_MAX];
+        let mut whole = [false; CALL_MAX];
         let mut n = 0;
-        let start_msg = msg;
         while n < CALL_MAX && msg < msgs.len() {
             let m = &msgs[msg];
             let parts = batch.parts[n].write(Parts::new());
+            let offloaded = offload && seg == 0 && m.segments() > 1;
+            let buf = if offloaded { m.buf } else { m.segment(seg) };
+            let mut hdr = parts.send_header(buf, m.addr.as_ref());
+            if offloaded {
+                gso::push_segment_size(parts, &mut hdr, m.segment_size);
+            }
             batch.hdrs[n] = libc::mmsghdr {
-                msg_hdr: parts.send_header(m.segment(seg), m.addr.as_ref()),
+                msg_hdr: hdr,
                 msg_len: 0,
             };
-            owner[n] = (msg - start_msg) as u8;
+            (owner[n], whole[n]) = (msg, offloaded);
             n += 1;
             seg += 1;
-            if seg == m.segments() {
+            if offloaded || seg == m.segments() {
                 msg += 1;
                 seg = 0;
             }
@@ -82,23 +92,21 @@ pub(super) fn send(fd: RawFd, msgs: &[SendDatagram<'_>]) -> io::Result<usize> {
                 unsafe { libc::sendmmsg(fd, batch.hdrs.as_mut_ptr(), n as _, SEND_FLAGS as _) }
                     as isize,
             );
-        let sent = match res {
-            Ok(sent) => sent,
+        match res {
+            Ok(sent) if sent == n => done = msg,
+            // A short call: the messages before the first unsent datagram's are done. An
+            // offloaded message there may have been refused: the next call starts with it
+            // and finds out.
+            Ok(sent) => return partial(owner[sent], io::ErrorKind::WouldBlock.into()),
+            // The first header failed. An offloaded message refused: remember it for the
+            // socket and send the same messages again, as separate datagrams.
+            Err(err) if whole[0] && gso::is_refusal(&err) => {
+                gso::remember_refused(fd);
+                offload = false;
+                (msg, seg) = (owner[0], 0);
+            }
             Err(err) => return partial(done, err),
-        };
-        if sent == n {
-            done = msg;
-            continue;
         }
-        // A short call: the messages before the first unsent datagram's are done.
-        let first_unsent_owner = start_msg + owner[sent] as usize;
-        done = first_unsent_owner;
-        return if done == 0 {
-            // Part of the first message only: nothing counts as sent.
-            Err(io::ErrorKind::WouldBlock.into())
-        } else {
-            Ok(done)
-        };
     }
     Ok(done)
 }
@@ -133,4 +141,25 @@ pub(super) fn recv(fd: RawFd, slots: &mut [RecvDatagram<'_>]) -> io::Result<usiz
         finish_recv(slot, &hdr.msg_hdr, parts, hdr.msg_len as usize);
     }
     Ok(got)
+}
+
+/// FreeBSD and NetBSD: no segmentation offload.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+mod gso {
+    use std::io;
+    use std::os::fd::RawFd;
+
+    use super::Parts;
+
+    pub(super) fn usable(_: RawFd) -> bool {
+        false
+    }
+
+    pub(super) fn push_segment_size(_: &mut Parts, _: &mut libc::msghdr, _: usize) {}
+
+    pub(super) fn is_refusal(_: &io::Error) -> bool {
+        false
+    }
+
+    pub(super) fn remember_refused(_: RawFd) {}
 }
