@@ -13,58 +13,11 @@ use mio::net::{test_switch, RecvDatagram, SendDatagram, UdpSocket};
 use mio::{Events, Interest, Poll, Token};
 
 mod net_util;
+use net_util::udp::{both_paths, recv_n, Got};
 use net_util::{any_local_address, any_local_ipv6_address};
 
 /// How long a test waits for datagrams that were sent before it gives up.
 const WAIT: Duration = Duration::from_secs(5);
-
-/// Runs `body` with the OS's batch calls, then with the loop fallback forced (on this thread).
-fn both_paths(body: impl Fn(&str)) {
-    body("native");
-    test_switch::force_loop_fallback(true);
-    body("loop");
-    test_switch::force_loop_fallback(false);
-}
-
-/// A datagram as received: bytes, source, truncated.
-type Got = (Vec<u8>, SocketAddr, bool);
-
-/// Receives until `want` datagrams arrived (polling with a bounded timeout), with `slots`
-/// slots of `size` bytes per call; fails the test after `WAIT`. Checks the edge-triggered
-/// contract on the way: `WouldBlock` comes only from a call that received nothing.
-fn recv_n(socket: &mut UdpSocket, want: usize, slots: usize, size: usize) -> Vec<Got> {
-    let mut poll = Poll::new().unwrap();
-    let mut events = Events::with_capacity(8);
-    poll.registry()
-        .register(socket, Token(0), Interest::READABLE)
-        .unwrap();
-    let mut storage = vec![0u8; slots * size];
-    let mut slots: Vec<_> = storage.chunks_mut(size).map(RecvDatagram::new).collect();
-    let mut got = Vec::new();
-    let deadline = Instant::now() + WAIT;
-    'outer: while got.len() < want {
-        loop {
-            match socket.recv_batch(&mut slots) {
-                Ok(n) => {
-                    assert!(n > 0 && n <= slots.len(), "recv_batch returned {n}");
-                    for slot in &slots[..n] {
-                        got.push((slot.data().to_vec(), slot.addr(), slot.is_truncated()));
-                    }
-                    if got.len() >= want {
-                        break 'outer;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => panic!("recv_batch: {e}"),
-            }
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "got {} of {want} datagrams", got.len());
-        poll.poll(&mut events, Some(left)).unwrap();
-    }
-    poll.registry().deregister(socket).unwrap();
-    got
-}
 
 fn bind(addr: SocketAddr) -> UdpSocket {
     UdpSocket::bind(addr).unwrap()
@@ -101,7 +54,16 @@ fn mixed_sizes_and_destinations() {
             let expected: Vec<&Vec<u8>> = bufs.iter().skip(r).step_by(3).collect();
             let got = recv_n(socket, expected.len(), 4, 65_536);
             assert_eq!(got.len(), expected.len(), "{path}");
-            for ((data, addr, truncated), want) in got.iter().zip(expected) {
+            for (
+                Got {
+                    data,
+                    addr,
+                    truncated,
+                    ..
+                },
+                want,
+            ) in got.iter().zip(expected)
+            {
                 assert_eq!(data, want, "{path}: receiver {r}");
                 assert_eq!(*addr, from, "{path}");
                 assert!(!truncated, "{path}");
@@ -120,7 +82,7 @@ fn ipv6_batch() {
         let batch: Vec<_> = msgs.iter().map(|m| SendDatagram::new(m).to(to)).collect();
         assert_eq!(tx.send_batch(&batch).unwrap(), 20, "{path}");
         let got = recv_n(&mut rx, 20, 8, 2048);
-        for ((data, addr, _), want) in got.iter().zip(&msgs) {
+        for (Got { data, addr, .. }, want) in got.iter().zip(&msgs) {
             assert_eq!(data, want, "{path}");
             assert_eq!(*addr, tx.local_addr().unwrap(), "{path}");
         }
@@ -136,8 +98,8 @@ fn connected_socket_sends_without_addresses() {
         let batch = [SendDatagram::new(b"a"), SendDatagram::new(b"bb")];
         assert_eq!(tx.send_batch(&batch).unwrap(), 2, "{path}");
         let got = recv_n(&mut rx, 2, 4, 64);
-        assert_eq!(got[0].0, b"a", "{path}");
-        assert_eq!(got[1].0, b"bb", "{path}");
+        assert_eq!(got[0].data, b"a", "{path}");
+        assert_eq!(got[1].data, b"bb", "{path}");
     });
 }
 
@@ -224,7 +186,7 @@ fn error_in_the_middle_of_a_send_ends_the_batch() {
         assert_ne!(err.kind(), io::ErrorKind::WouldBlock, "{path}: {err}");
         assert_eq!(tx.send_batch(&batch[3..]).unwrap(), 1, "{path}");
         let got = recv_n(&mut rx, 3, 4, 64);
-        let data: Vec<&[u8]> = got.iter().map(|g| &g.0[..]).collect();
+        let data: Vec<&[u8]> = got.iter().map(|g| &g.data[..]).collect();
         assert_eq!(data, [&b"first"[..], b"second", b"after"], "{path}");
     });
 }
@@ -243,16 +205,16 @@ fn truncation_is_reported_per_datagram() {
         ];
         assert_eq!(tx.send_batch(&batch).unwrap(), 3, "{path}");
         let got = recv_n(&mut rx, 3, 3, 100);
-        assert_eq!(got[0].0, long[..100], "{path}");
+        assert_eq!(got[0].data, long[..100], "{path}");
         assert!(
-            got[0].2,
+            got[0].truncated,
             "{path}: a 2000-byte datagram in 100 bytes is truncated"
         );
-        assert_eq!(got[1].0, b"short", "{path}");
-        assert!(!got[1].2, "{path}");
+        assert_eq!(got[1].data, b"short", "{path}");
+        assert!(!got[1].truncated, "{path}");
         // Exactly the buffer's size: whole, not truncated.
-        assert_eq!(got[2].0, long[..100], "{path}");
-        assert!(!got[2].2, "{path}");
+        assert_eq!(got[2].data, long[..100], "{path}");
+        assert!(!got[2].truncated, "{path}");
     });
 }
 
@@ -270,9 +232,9 @@ fn segmented_message_arrives_as_its_segments() {
         assert_eq!(tx.send_batch(&batch).unwrap(), 2, "{path}");
         // Up to 4 datagrams (or fewer, coalesced, if the receiver asked for it: not here).
         let got = recv_n(&mut rx, 4, 8, 4096);
-        let lens: Vec<usize> = got.iter().map(|g| g.0.len()).collect();
+        let lens: Vec<usize> = got.iter().map(|g| g.data.len()).collect();
         assert_eq!(lens, [1000, 1000, 500, 4], "{path}");
-        let joined: Vec<u8> = got[..3].iter().flat_map(|g| g.0.clone()).collect();
+        let joined: Vec<u8> = got[..3].iter().flat_map(|g| g.data.clone()).collect();
         assert_eq!(joined, payload, "{path}");
     });
 }

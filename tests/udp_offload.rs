@@ -15,6 +15,7 @@ use mio::net::{test_switch, RecvDatagram, SendDatagram, UdpSocket};
 use mio::{Events, Interest, Poll, Token};
 
 mod net_util;
+use net_util::udp::Got;
 use net_util::{any_local_address, any_local_ipv6_address};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -24,38 +25,11 @@ const SLOT: usize = 65_535;
 /// Whether this OS offloads (Linux and Android; every kernel this runs on is newer than 5.0).
 const OFFLOADS: bool = cfg!(any(target_os = "linux", target_os = "android"));
 
-/// A receive: `(bytes, segment size)`.
-type Got = (Vec<u8>, Option<usize>);
-
-/// Receives until `want` bytes arrived in all, polling with a bounded timeout.
+/// Receives until `want` bytes arrived, in slots big enough for a coalesced receive; none
+/// may be truncated.
 fn recv_bytes(socket: &mut UdpSocket, want: usize) -> Vec<Got> {
-    let mut poll = Poll::new().unwrap();
-    let mut events = Events::with_capacity(8);
-    poll.registry()
-        .register(socket, Token(0), Interest::READABLE)
-        .unwrap();
-    let mut storage = vec![0u8; 4 * SLOT];
-    let mut slots: Vec<_> = storage.chunks_mut(SLOT).map(RecvDatagram::new).collect();
-    let (mut got, mut bytes) = (Vec::new(), 0);
-    let deadline = Instant::now() + WAIT;
-    while bytes < want {
-        match socket.recv_batch(&mut slots) {
-            Ok(n) => {
-                for slot in &slots[..n] {
-                    assert!(!slot.is_truncated());
-                    bytes += slot.len();
-                    got.push((slot.data().to_vec(), slot.segment_size()));
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                assert!(!left.is_zero(), "got {bytes} of {want} bytes");
-                poll.poll(&mut events, Some(left)).unwrap();
-            }
-            Err(e) => panic!("recv_batch: {e}"),
-        }
-    }
-    poll.registry().deregister(socket).unwrap();
+    let got = net_util::udp::recv_bytes(socket, want, 4, SLOT);
+    assert!(got.iter().all(|g| !g.truncated));
     got
 }
 
@@ -72,10 +46,10 @@ fn pair(addr: SocketAddr) -> (UdpSocket, UdpSocket, SocketAddr) {
 /// The datagram lengths of what arrived (coalesced receives split by their segment size).
 fn lengths(got: &[Got]) -> Vec<usize> {
     let mut lens = Vec::new();
-    for (data, seg) in got {
-        match seg {
-            Some(size) => lens.extend(data.chunks(*size).map(<[u8]>::len)),
-            None => lens.push(data.len()),
+    for g in got {
+        match g.segment_size {
+            Some(size) => lens.extend(g.data.chunks(size).map(<[u8]>::len)),
+            None => lens.push(g.data.len()),
         }
     }
     lens
@@ -93,8 +67,8 @@ fn segmented_send_with_a_short_last_segment() {
         assert_eq!(tx.send_batch(&batch).unwrap(), 1);
         let got = recv_bytes(&mut rx, data.len());
         assert_eq!(lengths(&got), [1200, 1200, 1100], "{addr}");
-        assert!(got.iter().all(|(_, seg)| seg.is_none()), "{addr}");
-        let joined: Vec<u8> = got.iter().flat_map(|g| g.0.clone()).collect();
+        assert!(got.iter().all(|g| g.segment_size.is_none()), "{addr}");
+        let joined: Vec<u8> = got.iter().flat_map(|g| g.data.clone()).collect();
         assert_eq!(joined, data, "{addr}");
         assert_eq!(tx.send_offload(), OFFLOADS, "{addr}: still in effect");
     }
@@ -118,10 +92,10 @@ fn coalesced_receive_reports_the_segment_size() {
     assert_eq!(lengths(&got), [1000, 1000, 1000, 1000, 1000, 300, 700]);
     if OFFLOADS {
         assert_eq!(got.len(), 2, "the train coalesced into one receive");
-        assert_eq!(got[0], (train.clone(), Some(1000)));
-        assert_eq!(got[1], (single.clone(), None));
+        assert_eq!((&got[0].data, got[0].segment_size), (&train, Some(1000)));
+        assert_eq!((&got[1].data, got[1].segment_size), (&single, None));
     }
-    let joined: Vec<u8> = got.iter().flat_map(|g| g.0.clone()).collect();
+    let joined: Vec<u8> = got.iter().flat_map(|g| g.data.clone()).collect();
     assert_eq!(joined, [train, single].concat());
     // Off again: trains arrive as their datagrams.
     assert!(!rx.set_recv_offload(false).unwrap());
@@ -180,8 +154,8 @@ fn forced_fallback_sends_the_same_datagrams() {
     assert_eq!(tx.send_batch(&batch).unwrap(), batch.len());
     let got = recv_bytes(&mut rx, 250 * bufs.len());
     assert_eq!(lengths(&got), [100, 100, 50].repeat(bufs.len()));
-    assert!(got.iter().all(|(_, seg)| seg.is_none()));
-    let joined: Vec<u8> = got.iter().flat_map(|g| g.0.clone()).collect();
+    assert!(got.iter().all(|g| g.segment_size.is_none()));
+    let joined: Vec<u8> = got.iter().flat_map(|g| g.data.clone()).collect();
     assert_eq!(joined, bufs.concat());
     test_switch::force_offload_fallback(false);
     assert_eq!(tx.send_offload(), OFFLOADS);
@@ -217,7 +191,7 @@ fn kernel_refusal_falls_back_and_is_remembered() {
     let got = recv_bytes(&mut rx, 2 * data.len());
     assert_eq!(lengths(&got), [1000, 1000, 200, 1000, 1000, 200]);
     assert_eq!(
-        got.iter().flat_map(|g| g.0.clone()).collect::<Vec<u8>>(),
+        got.iter().flat_map(|g| g.data.clone()).collect::<Vec<u8>>(),
         data.repeat(2)
     );
 

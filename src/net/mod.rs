@@ -102,7 +102,7 @@ pub use self::udp::UdpSocket;
 #[cfg(not(all(target_os = "wasi", target_env = "p1")))]
 pub(crate) mod udp_batch;
 #[cfg(not(all(target_os = "wasi", target_env = "p1")))]
-pub use self::udp_batch::{test_switch, Datagrams, RecvDatagram, SendDatagram};
+pub use self::udp_batch::{test_switch, Datagrams, Ecn, RecvDatagram, SendDatagram};
 
 #[cfg(unix)]
 mod uds;

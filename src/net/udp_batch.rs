@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use super::UdpSocket;
 use crate::sys;
@@ -22,6 +22,36 @@ pub(crate) const MAX_SEGMENTS: usize = 64;
 /// IPv6 datagram without jumbograms carries at most 65 527 (udp(7), ipv6(7)), so 65 507 is the
 /// bound this crate checks for either: larger is refused before any syscall.
 pub(crate) const MAX_PAYLOAD: usize = 65_507;
+
+/// The ECN codepoint of a datagram: the low two bits of the IPv4 TOS byte or the IPv6 traffic
+/// class (RFC 3168, section 5).
+///
+/// An extra of this crate (not in upstream mio): set on send with [`SendDatagram::ecn`], read
+/// on receive with [`RecvDatagram::ecn`] after [`UdpSocket::set_recv_ecn`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Ecn {
+    /// `00`: the sender does not do ECN.
+    #[default]
+    NotEct = 0b00,
+    /// `01`: ECN-capable transport, ECT(1) (L4S uses it).
+    Ect1 = 0b01,
+    /// `10`: ECN-capable transport, ECT(0).
+    Ect0 = 0b10,
+    /// `11`: congestion experienced, set by a router on an ECN-capable datagram.
+    Ce = 0b11,
+}
+
+impl Ecn {
+    /// The codepoint of a TOS byte or traffic class (its low two bits).
+    pub fn from_bits(tos: u8) -> Ecn {
+        match tos & 0b11 {
+            0b00 => Ecn::NotEct,
+            0b01 => Ecn::Ect1,
+            0b10 => Ecn::Ect0,
+            _ => Ecn::Ce,
+        }
+    }
+}
 
 /// One message for [`UdpSocket::send_batch`]: a buffer, where to send it, and (optionally) the
 /// size of the datagrams to cut it into.
@@ -46,6 +76,8 @@ pub struct SendDatagram<'a> {
     pub(crate) addr: Option<SocketAddr>,
     /// 0: not segmented.
     pub(crate) segment_size: usize,
+    /// `None`: the socket's own TOS / traffic class.
+    pub(crate) ecn: Option<Ecn>,
 }
 
 impl<'a> SendDatagram<'a> {
@@ -56,6 +88,7 @@ impl<'a> SendDatagram<'a> {
             buf,
             addr: None,
             segment_size: 0,
+            ecn: None,
         }
     }
 
@@ -71,6 +104,20 @@ impl<'a> SendDatagram<'a> {
     pub fn segment_size(mut self, size: usize) -> SendDatagram<'a> {
         // 0 means "not segmented" inside; usize::MAX stands for the caller's 0, refused later.
         self.segment_size = if size == 0 { usize::MAX } else { size };
+        self
+    }
+
+    /// Marks the datagram (each of them, when segmented) with an ECN codepoint: an `IP_TOS`
+    /// or `IPV6_TCLASS` control message whose low two bits are `ecn` and whose DSCP bits are
+    /// 0, replacing the socket's TOS for this message. Without it the socket's own TOS
+    /// applies.
+    ///
+    /// Linux, Android, FreeBSD and Apple's send it over IPv4 and IPv6, the other Unixes but
+    /// Haiku over IPv6 (RFC 3542); elsewhere (and over IPv4 on NetBSD, OpenBSD, DragonFly,
+    /// illumos, Solaris) the send fails with `Unsupported`. Windows, WASI and Hermit: likewise
+    /// `Unsupported`.
+    pub fn ecn(mut self, ecn: Ecn) -> SendDatagram<'a> {
+        self.ecn = Some(ecn);
         self
     }
 
@@ -151,6 +198,8 @@ pub struct RecvDatagram<'a> {
     pub(crate) truncated: bool,
     /// 0: not coalesced.
     pub(crate) segment_size: usize,
+    pub(crate) ecn: Ecn,
+    pub(crate) dst: Option<IpAddr>,
 }
 
 impl<'a> RecvDatagram<'a> {
@@ -163,6 +212,8 @@ impl<'a> RecvDatagram<'a> {
             addr: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
             truncated: false,
             segment_size: 0,
+            ecn: Ecn::NotEct,
+            dst: None,
         }
     }
 
@@ -189,6 +240,20 @@ impl<'a> RecvDatagram<'a> {
     /// Whether the datagram was longer than the buffer, its end discarded (`MSG_TRUNC`).
     pub fn is_truncated(&self) -> bool {
         self.truncated
+    }
+
+    /// The ECN codepoint the datagram arrived with, once [`UdpSocket::set_recv_ecn`] asked
+    /// for it; [`Ecn::NotEct`] otherwise.
+    pub fn ecn(&self) -> Ecn {
+        self.ecn
+    }
+
+    /// The local address the datagram was sent to (its IP header's destination), once
+    /// [`UdpSocket::set_recv_dst_addr`] asked for it: on a socket bound to a wildcard address,
+    /// which of the host's addresses the peer used. An IPv4 datagram on an IPv6 socket gives
+    /// an IPv4 address. `None` when not asked for.
+    pub fn dst_addr(&self) -> Option<IpAddr> {
+        self.dst
     }
 
     /// With receive offload on ([`UdpSocket::set_recv_offload`]): the size of the datagrams
@@ -229,6 +294,8 @@ impl<'a> RecvDatagram<'a> {
         self.len = 0;
         self.truncated = false;
         self.segment_size = 0;
+        self.ecn = Ecn::NotEct;
+        self.dst = None;
     }
 }
 
@@ -264,6 +331,8 @@ impl fmt::Debug for RecvDatagram<'_> {
             .field("addr", &self.addr)
             .field("truncated", &self.truncated)
             .field("segment_size", &self.segment_size())
+            .field("ecn", &self.ecn)
+            .field("dst_addr", &self.dst)
             .finish()
     }
 }
@@ -465,6 +534,70 @@ impl UdpSocket {
     /// An extra of this crate.
     pub fn recv_offload(&self) -> io::Result<bool> {
         sys::udp::recv_offload(&self.inner)
+    }
+
+    /// Asks the kernel to report each received datagram's ECN codepoint
+    /// ([`RecvDatagram::ecn`]): `IP_RECVTOS` on an IPv4 socket, `IPV6_RECVTCLASS` on an IPv6
+    /// one (and `IP_RECVTOS` too where the OS takes it there, as Linux does, for IPv4 traffic
+    /// on a dual-stack socket).
+    ///
+    /// An extra of this crate (not in upstream mio).
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` where the OS has no such option: IPv4 on NetBSD, OpenBSD, DragonFly,
+    /// illumos, Solaris and Haiku, IPv6 on Haiku, and Windows, WASI and Hermit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// # #[cfg(all(feature = "os-poll", target_os = "linux"))] {
+    /// use std::time::Duration;
+    /// use mio::net::{Ecn, RecvDatagram, SendDatagram, UdpSocket};
+    /// use mio::{Events, Interest, Poll, Token};
+    ///
+    /// let mut rx = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// rx.set_recv_ecn(true)?;
+    /// let tx = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// tx.send_batch(&[SendDatagram::new(b"marked").to(rx.local_addr()?).ecn(Ecn::Ect0)])?;
+    ///
+    /// let mut poll = Poll::new()?;
+    /// let mut events = Events::with_capacity(4);
+    /// poll.registry().register(&mut rx, Token(0), Interest::READABLE)?;
+    /// let mut buf = [0u8; 64];
+    /// let mut slots = [RecvDatagram::new(&mut buf)];
+    /// loop {
+    ///     match rx.recv_batch(&mut slots) {
+    ///         Ok(_) => break,
+    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+    ///             poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+    ///         }
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// assert_eq!(slots[0].ecn(), Ecn::Ect0);
+    /// # }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_recv_ecn(&self, on: bool) -> io::Result<()> {
+        sys::udp::set_recv_ecn(&self.inner, on)
+    }
+
+    /// Asks the kernel to report each received datagram's destination address
+    /// ([`RecvDatagram::dst_addr`]), for servers bound to a wildcard address that must answer
+    /// from the address the peer used: `IP_PKTINFO` on Linux and Android, `IP_RECVDSTADDR` on
+    /// the BSDs, Apple's, illumos, Solaris and Haiku; `IPV6_RECVPKTINFO` on an IPv6 socket
+    /// (with the IPv4 option too where the OS takes it there, as Linux does).
+    ///
+    /// An extra of this crate (not in upstream mio).
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` where the OS has no such option (IPv6 on Haiku; Windows, WASI, Hermit).
+    pub fn set_recv_dst_addr(&self, on: bool) -> io::Result<()> {
+        sys::udp::set_recv_dst_addr(&self.inner, on)
     }
 }
 

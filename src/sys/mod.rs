@@ -43,6 +43,7 @@ pub(crate) mod udp_loop;
     not(all(target_os = "wasi", target_env = "p1"))
 ))]
 pub(crate) mod udp {
+    pub(crate) use super::udp_loop::no_meta::{set_recv_dst_addr, set_recv_ecn};
     pub(crate) use super::udp_loop::no_offload::{recv_offload, send_offload, set_recv_offload};
     pub(crate) use super::udp_loop::{recv_batch, send_batch};
 }

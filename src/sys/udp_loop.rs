@@ -100,6 +100,12 @@ mod portable {
         msgs: &[SendDatagram<'_>],
     ) -> io::Result<usize> {
         super::send(msgs, |msg, seg| {
+            if msg.ecn.is_some() {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "sending an ECN mark is not supported on this OS",
+                ));
+            }
             let buf = msg.segment(seg);
             match msg.addr {
                 Some(addr) => sys_net::send_to(socket, buf, addr).map(drop),
@@ -141,6 +147,26 @@ pub(crate) mod no_offload {
 
     pub(crate) fn recv_offload<S>(_: &S) -> io::Result<bool> {
         Ok(false)
+    }
+}
+
+/// No per-datagram metadata where batches are `sendto`/`recvfrom` (Windows, WASI, Hermit).
+#[cfg(not(unix))]
+pub(crate) mod no_meta {
+    use std::io;
+
+    pub(crate) fn set_recv_ecn<S>(_: &S, _: bool) -> io::Result<()> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "receiving the ECN codepoint is not supported on this OS",
+        ))
+    }
+
+    pub(crate) fn set_recv_dst_addr<S>(_: &S, _: bool) -> io::Result<()> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "receiving the destination address is not supported on this OS",
+        ))
     }
 }
 

@@ -131,6 +131,9 @@ pub(crate) mod net;
 pub(crate) mod udp;
 #[cfg(all(feature = "net", mio_mmsg_os))]
 mod udp_mmsg;
+// ECN and destination address as ancillary data.
+#[cfg(feature = "net")]
+mod udp_meta;
 // Segmentation offload (UDP_SEGMENT, UDP_GRO): Linux and Android.
 #[cfg(all(feature = "net", any(target_os = "linux", target_os = "android")))]
 mod udp_gso;

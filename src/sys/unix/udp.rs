@@ -17,6 +17,7 @@ use std::mem::{self, MaybeUninit};
 use std::net::{self, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, RawFd};
 
+use super::udp_meta;
 use crate::net::{RecvDatagram, SendDatagram};
 use crate::sys::udp_loop;
 
@@ -44,6 +45,42 @@ pub(crate) fn recv_batch(
         return super::udp_mmsg::recv(socket.as_raw_fd(), slots);
     }
     udp_loop::recv(slots, |slot| recv_one(socket, slot))
+}
+
+/// The family of the socket a batch is sent on, asked once (`getsockname`) and only if a
+/// message needs it: an ECN mark on a message without destination (connected socket).
+pub(super) struct Family {
+    fd: RawFd,
+    v4: Option<bool>,
+}
+
+impl Family {
+    pub(super) fn new(fd: RawFd) -> Family {
+        Family { fd, v4: None }
+    }
+
+    fn is_v4(&mut self) -> io::Result<bool> {
+        if let Some(v4) = self.v4 {
+            return Ok(v4);
+        }
+        // SAFETY: the fd is the batch's socket, open for the call that made this.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(self.fd) };
+        let v4 = udp_meta::is_v4(fd)?;
+        self.v4 = Some(v4);
+        Ok(v4)
+    }
+}
+
+/// `IP_RECVTOS` / `IPV6_RECVTCLASS` (`udp_meta`).
+pub(crate) fn set_recv_ecn(socket: &net::UdpSocket, on: bool) -> io::Result<()> {
+    let v4 = udp_meta::is_v4(socket)?;
+    udp_meta::set_recv_ecn(socket.as_raw_fd(), v4, on)
+}
+
+/// `IP_PKTINFO` or `IP_RECVDSTADDR` / `IPV6_RECVPKTINFO` (`udp_meta`).
+pub(crate) fn set_recv_dst_addr(socket: &net::UdpSocket, on: bool) -> io::Result<()> {
+    let v4 = udp_meta::is_v4(socket)?;
+    udp_meta::set_recv_dst(socket.as_raw_fd(), v4, on)
 }
 
 /// Whether segmented messages go to the kernel in one piece (`udp_gso`, Linux and Android).
@@ -171,9 +208,28 @@ impl Parts {
         }
     }
 
-    /// The header of a datagram of `buf` to `addr` (the connected peer when `None`). The
+    /// The header of a datagram of `buf` (all or part of `msg`'s buffer) to `msg`'s
+    /// destination (the connected peer when `None`), with its ECN mark if it has one. The
     /// returned header points into `self`, which must not move until the send is done.
-    pub(super) fn send_header(&mut self, buf: &[u8], addr: Option<&SocketAddr>) -> libc::msghdr {
+    pub(super) fn send_header(
+        &mut self,
+        buf: &[u8],
+        msg: &SendDatagram<'_>,
+        family: &mut Family,
+    ) -> io::Result<libc::msghdr> {
+        let mut hdr = self.plain_send_header(buf, msg.addr.as_ref());
+        if let Some(ecn) = msg.ecn {
+            let v4 = match &msg.addr {
+                Some(addr) => udp_meta::goes_v4(addr),
+                None => family.is_v4()?,
+            };
+            udp_meta::push_ecn(self, &mut hdr, ecn, v4)?;
+        }
+        Ok(hdr)
+    }
+
+    /// The header of a datagram of `buf` to `addr`, without ancillary data.
+    fn plain_send_header(&mut self, buf: &[u8], addr: Option<&SocketAddr>) -> libc::msghdr {
         // SAFETY: plain old data; the fields that matter are set below (musl has padding
         // fields, so no struct literal).
         let mut hdr: libc::msghdr = unsafe { mem::zeroed() };
@@ -289,9 +345,7 @@ fn for_each_cmsg(hdr: &libc::msghdr, mut f: impl FnMut(libc::c_int, libc::c_int,
 }
 
 /// An `int` (or, shorter, a byte) of ancillary data in native byte order.
-// Only Linux's `UDP_GRO` reads one so far.
-#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
-fn cmsg_int(data: &[u8]) -> Option<libc::c_int> {
+pub(super) fn cmsg_int(data: &[u8]) -> Option<libc::c_int> {
     match data.len() {
         1 => Some(libc::c_int::from(data[0])),
         n if n >= mem::size_of::<libc::c_int>() => {
@@ -323,7 +377,7 @@ pub(super) fn finish_recv(
                 slot.segment_size = size.max(0) as usize;
             }
         }
-        let _ = (level, ty, data);
+        udp_meta::parse(level, ty, data, slot);
     });
 }
 
@@ -339,7 +393,8 @@ pub(super) fn cvt(ret: isize) -> io::Result<usize> {
 /// One `sendmsg(2)` of `msg`'s datagram number `seg` (the loop's step).
 fn send_one(socket: &net::UdpSocket, msg: &SendDatagram<'_>, seg: usize) -> io::Result<()> {
     let mut parts = Parts::new();
-    let hdr = parts.send_header(msg.segment(seg), msg.addr.as_ref());
+    let mut family = Family::new(socket.as_raw_fd());
+    let hdr = parts.send_header(msg.segment(seg), msg, &mut family)?;
     send_msg(socket.as_raw_fd(), &hdr).map(drop)
 }
 
@@ -362,8 +417,8 @@ fn recv_one(socket: &net::UdpSocket, slot: &mut RecvDatagram<'_>) -> io::Result<
 }
 
 /// `getsockopt` of an `int` (libc: rustix has no `UDP_SEGMENT`/`UDP_GRO` options).
-// Not every option user exists on every Unix.
-#[allow(dead_code)]
+// Read by the offload probe, on Linux and Android only.
+#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
 pub(super) fn get_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> io::Result<libc::c_int> {
     let mut value: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
@@ -384,7 +439,6 @@ pub(super) fn get_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> io::R
 }
 
 /// `setsockopt` of an `int` (libc, as `get_int`).
-#[allow(dead_code)]
 pub(super) fn set_int(
     fd: RawFd,
     level: libc::c_int,

@@ -21,7 +21,7 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::RawFd;
 
-use super::udp::{cvt, finish_recv, Parts, SEND_FLAGS};
+use super::udp::{cvt, finish_recv, Family, Parts, SEND_FLAGS};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use super::udp_gso as gso;
 use crate::net::{RecvDatagram, SendDatagram};
@@ -52,6 +52,7 @@ impl Batch {
 /// message sent without offload); returns how many messages were sent in full.
 pub(super) fn send(fd: RawFd, msgs: &[SendDatagram<'_>]) -> io::Result<usize> {
     let mut batch = Batch::new();
+    let mut family = Family::new(fd);
     let mut offload = gso::usable(fd);
     // The next datagram to hand over: message `msg`, its datagram `seg`.
     let (mut msg, mut seg) = (0, 0);
@@ -63,12 +64,21 @@ pub(super) fn send(fd: RawFd, msgs: &[SendDatagram<'_>]) -> io::Result<usize> {
         let mut owner = [0usize; CALL_MAX];
         let mut whole = [false; CALL_MAX];
         let mut n = 0;
+        // A message whose header cannot be made (an ECN mark this OS cannot send): the batch
+        // ends before it.
+        let mut stop = None;
         while n < CALL_MAX && msg < msgs.len() {
             let m = &msgs[msg];
             let parts = batch.parts[n].write(Parts::new());
             let offloaded = offload && seg == 0 && m.segments() > 1;
             let buf = if offloaded { m.buf } else { m.segment(seg) };
-            let mut hdr = parts.send_header(buf, m.addr.as_ref());
+            let mut hdr = match parts.send_header(buf, m, &mut family) {
+                Ok(hdr) => hdr,
+                Err(err) => {
+                    stop = Some(err);
+                    break;
+                }
+            };
             if offloaded {
                 gso::push_segment_size(parts, &mut hdr, m.segment_size);
             }
@@ -106,6 +116,9 @@ pub(super) fn send(fd: RawFd, msgs: &[SendDatagram<'_>]) -> io::Result<usize> {
                 (msg, seg) = (owner[0], 0);
             }
             Err(err) => return partial(done, err),
+        }
+        if let Some(err) = stop {
+            return partial(done, err);
         }
     }
     Ok(done)
