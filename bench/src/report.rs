@@ -943,6 +943,13 @@ pub fn render(rep: &Report) -> String {
         let _ = writeln!(w, "> {note}\n");
     }
 
+    // The UDP bulk table (`mio-bench --udp-bulk`, written with `--write`).
+    #[cfg(target_os = "linux")]
+    if let Ok(udp) =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("udp_bulk.md"))
+    {
+        s.push_str(&udp);
+    }
     // The exclusive-accept counts (`mio-bench --exclusive`, written with `--write`).
     if let Ok(exclusive) = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("exclusive.md"),
@@ -964,4 +971,28 @@ pub fn render(rep: &Report) -> String {
     .unwrap_or_else(|_| "No analysis written yet (`bench/analysis.md`).\n".into());
     s.push_str(&analysis);
     s
+}
+
+/// `doc` with the section that starts at the line `heading` replaced by `section` (up to the
+/// next `## ` heading), or with `section` put before the exclusive-registrations section (or
+/// at the end) when `doc` has none yet.
+#[cfg(target_os = "linux")]
+pub fn splice_section(doc: &str, heading: &str, section: &str) -> String {
+    let find_line = |text: &str, start: usize, prefix: &str| {
+        let mut at = start;
+        for line in text[start..].split_inclusive('\n') {
+            if line.starts_with(prefix) {
+                return Some(at);
+            }
+            at += line.len();
+        }
+        None
+    };
+    if let Some(start) = find_line(doc, 0, heading) {
+        let body = start + heading.len();
+        let end = find_line(doc, body, "## ").unwrap_or(doc.len());
+        return format!("{}{}{}", &doc[..start], section, &doc[end..]);
+    }
+    let at = find_line(doc, 0, "## Exclusive registrations").unwrap_or(doc.len());
+    format!("{}{}{}", &doc[..at], section, &doc[at..])
 }
