@@ -448,7 +448,10 @@ fn udp_bulk_main(args: &Args) -> io::Result<()> {
         std::fs::write(root.join("udp_bulk.md"), &text)?;
         let path = root.join("../BENCHMARKS.md");
         let doc = std::fs::read_to_string(&path)?;
-        std::fs::write(&path, report::splice_section(&doc, udp_bulk::HEADING, &text))?;
+        std::fs::write(
+            &path,
+            report::splice_section(&doc, udp_bulk::HEADING, &text),
+        )?;
         eprintln!("wrote bench/udp_bulk.md and its section of BENCHMARKS.md");
     }
     Ok(())

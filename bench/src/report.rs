@@ -945,9 +945,9 @@ pub fn render(rep: &Report) -> String {
 
     // The UDP bulk table (`mio-bench --udp-bulk`, written with `--write`).
     #[cfg(target_os = "linux")]
-    if let Ok(udp) =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("udp_bulk.md"))
-    {
+    if let Ok(udp) = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("udp_bulk.md"),
+    ) {
         s.push_str(&udp);
     }
     // The exclusive-accept counts (`mio-bench --exclusive`, written with `--write`).

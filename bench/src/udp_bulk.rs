@@ -130,7 +130,10 @@ pub fn run(variant: &str, n: u64) -> io::Result<Sample> {
             };
             let mut storage = vec![0u8; slots * slot_size];
             // Made once: the receive loop reuses them (nothing allocated per call).
-            let mut slots: Vec<_> = storage.chunks_mut(slot_size).map(RecvDatagram::new).collect();
+            let mut slots: Vec<_> = storage
+                .chunks_mut(slot_size)
+                .map(RecvDatagram::new)
+                .collect();
             bulk::<Ours>(n, fd, send, Box::new(move || ours_recv(&rx, &mut slots)))
         }
         "quinn_plain" | "quinn_gso" => {
@@ -156,7 +159,9 @@ pub fn run(variant: &str, n: u64) -> io::Result<Sample> {
                 Box::new(move || quinn_recv(&rx_state, &rx, &mut bufs)),
             )
         }
-        other => Err(io::Error::other(format!("unknown UDP bulk variant {other}"))),
+        other => Err(io::Error::other(format!(
+            "unknown UDP bulk variant {other}"
+        ))),
     }
 }
 
@@ -323,7 +328,12 @@ fn quinn_recv(
 
 /// The loop every variant runs: a sender thread and a receiver thread, each with its own
 /// `Poll` of implementation `I`, `n` datagrams, at most `WINDOW` in flight.
-fn bulk<'a, I: Imp>(n: u64, rx_fd: i32, mut send: SendFn<'a>, mut recv: RecvFn<'a>) -> io::Result<Sample> {
+fn bulk<'a, I: Imp>(
+    n: u64,
+    rx_fd: i32,
+    mut send: SendFn<'a>,
+    mut recv: RecvFn<'a>,
+) -> io::Result<Sample> {
     const RX: usize = 0;
     const WAKE: usize = 1;
     let received = AtomicU64::new(0);
@@ -387,7 +397,11 @@ fn bulk<'a, I: Imp>(n: u64, rx_fd: i32, mut send: SendFn<'a>, mut recv: RecvFn<'
                 if k == 0 {
                     // A full send buffer (loopback does not push back, but a send may):
                     // a moment, then again.
-                    poll_wait::<I>(&mut sender_poll, &mut events, Some(Duration::from_millis(1)))?;
+                    poll_wait::<I>(
+                        &mut sender_poll,
+                        &mut events,
+                        Some(Duration::from_millis(1)),
+                    )?;
                 }
                 sent += k;
             }
@@ -486,8 +500,8 @@ pub fn measure(rounds: usize, n: u64, strace_n: u64) -> io::Result<Vec<Row>> {
     for round in 0..rounds {
         for k in 0..rows.len() {
             let i = (round + k) % rows.len();
-            let s = run(rows[i].id, n)
-                .map_err(|e| io::Error::other(format!("{}: {e}", rows[i].id)))?;
+            let s =
+                run(rows[i].id, n).map_err(|e| io::Error::other(format!("{}: {e}", rows[i].id)))?;
             let rate = s.work / s.secs;
             eprintln!(
                 "  round {:>2}/{rounds} {:<16} {:>12.0} datagrams/s",
