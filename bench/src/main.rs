@@ -1,5 +1,5 @@
-//! `mio-bench`: this mio, upstream mio 1.2.5 and raw epoll, measured side by side in one
-//! binary.
+//! `mio-bench`: this mio, upstream mio 1.2.5, raw epoll and `polling` 3.11 (Unix), measured
+//! side by side in one binary.
 //!
 //! ```text
 //! mio-bench [--quick] [--write] [--rounds N] [--only ID,ID] [--no-tools]
@@ -32,9 +32,9 @@ use std::io;
 use std::process::Command;
 use std::time::Instant;
 
-#[cfg(unix)]
-use imp::Raw;
 use imp::{Imp, Ours, Upstream};
+#[cfg(unix)]
+use imp::{Polling, Raw};
 use scenarios::Sample;
 
 #[global_allocator]
@@ -254,6 +254,8 @@ pub const IMPS: &[&str] = &[
     Upstream::NAME,
     #[cfg(unix)]
     Raw::NAME,
+    #[cfg(unix)]
+    Polling::NAME,
 ];
 
 fn run_one(imp: &str, id: &str, n: u64) -> io::Result<Sample> {
@@ -262,6 +264,8 @@ fn run_one(imp: &str, id: &str, n: u64) -> io::Result<Sample> {
         "upstream" => scenarios::run::<Upstream>(id, n),
         #[cfg(unix)]
         "raw" => scenarios::run::<Raw>(id, n),
+        #[cfg(unix)]
+        "polling" => scenarios::run::<Polling>(id, n),
         _ => Err(io::Error::other(format!("unknown implementation {imp}"))),
     }
 }

@@ -720,11 +720,13 @@ pub const READY_SOURCES: usize = 1000;
 #[cfg(unix)]
 fn poll_ready<I: Imp>(n: u64) -> io::Result<Sample> {
     use rustix::event::{eventfd, EventfdFlags};
-    let mut poll = I::new_poll()?;
-    let mut events = I::new_events(1024);
+    // Made before the poll, so they outlive it (dropped after it): `polling` requires its
+    // sources to stay open while registered.
     let fds = (0..READY_SOURCES)
         .map(|_| eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK))
         .collect::<Result<Vec<OwnedFd>, _>>()?;
+    let mut poll = I::new_poll()?;
+    let mut events = I::new_events(1024);
     for (i, fd) in fds.iter().enumerate() {
         I::register_fd(&poll, fd.as_raw_fd(), i)?;
     }
