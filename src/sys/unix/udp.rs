@@ -345,6 +345,8 @@ fn for_each_cmsg(hdr: &libc::msghdr, mut f: impl FnMut(libc::c_int, libc::c_int,
 }
 
 /// An `int` (or, shorter, a byte) of ancillary data in native byte order.
+// Haiku has no ECN option, the only other reader.
+#[cfg_attr(target_os = "haiku", allow(dead_code))]
 pub(super) fn cmsg_int(data: &[u8]) -> Option<libc::c_int> {
     match data.len() {
         1 => Some(libc::c_int::from(data[0])),

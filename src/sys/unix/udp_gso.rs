@@ -28,7 +28,9 @@
 //! its fd number comes back with another cookie).
 
 use std::io;
-use std::os::fd::{BorrowedFd, RawFd};
+#[cfg(target_os = "linux")]
+use std::os::fd::BorrowedFd;
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Mutex;
 
@@ -111,11 +113,33 @@ pub(super) fn is_refusal(err: &io::Error) -> bool {
     )
 }
 
-/// `SO_COOKIE` (rustix).
+/// `SO_COOKIE` (rustix, which has it on Linux).
+#[cfg(target_os = "linux")]
 fn cookie(fd: RawFd) -> Option<u64> {
     // SAFETY: the fd is the caller's open socket, borrowed for this call only.
     let fd = unsafe { BorrowedFd::borrow_raw(fd) };
     rustix::net::sockopt::socket_cookie(fd).ok()
+}
+
+/// `SO_COOKIE` on Android, where rustix does not offer it: libc's `getsockopt` with the
+/// option's number, 57 on every Android architecture (the kernel's
+/// `include/uapi/asm-generic/socket.h`, which arm, arm64, x86 and x86-64 use).
+#[cfg(target_os = "android")]
+fn cookie(fd: RawFd) -> Option<u64> {
+    const SO_COOKIE: libc::c_int = 57;
+    let mut value: u64 = 0;
+    let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are writable and `len` is `value`'s size.
+    let ret = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            SO_COOKIE,
+            (&mut value as *mut u64).cast(),
+            &mut len,
+        )
+    };
+    (ret == 0).then_some(value)
 }
 
 /// Turns receive offload (`UDP_GRO`) on or off; `Ok(false)` when the kernel does not have it

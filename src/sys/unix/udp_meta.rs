@@ -16,7 +16,7 @@
 //! family fails the same way: nothing is dropped silently.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::{AsFd, RawFd};
 
 use super::udp::{cmsg_int, set_int, Parts};
@@ -210,13 +210,15 @@ pub(super) fn parse(level: libc::c_int, ty: libc::c_int, data: &[u8], slot: &mut
         #[cfg(not(target_os = "haiku"))]
         (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
             if let Some(info) = read::<libc::in6_pktinfo>(data) {
-                slot.dst = Some(IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
+                slot.dst = Some(IpAddr::V6(std::net::Ipv6Addr::from(info.ipi6_addr.s6_addr)));
             }
         }
         _ => {}
     }
 }
 
+// Haiku has no ECN option to read.
+#[cfg_attr(target_os = "haiku", allow(dead_code))]
 fn set_ecn(slot: &mut RecvDatagram<'_>, data: &[u8]) {
     if let Some(v) = cmsg_int(data) {
         slot.ecn = Ecn::from_bits(v as u8);
