@@ -365,16 +365,18 @@ fn main() {
     }
     if args.udp_bulk || args.udp_bulk_one.is_some() {
         #[cfg(target_os = "linux")]
-        if let Err(e) = udp_bulk_main(&args) {
-            eprintln!("udp-bulk: {e}");
-            std::process::exit(1);
+        {
+            if let Err(e) = udp_bulk_main(&args) {
+                eprintln!("udp-bulk: {e}");
+                std::process::exit(1);
+            }
+            return;
         }
         #[cfg(not(target_os = "linux"))]
         {
             eprintln!("the UDP bulk scenario runs on Linux only (sendmmsg, GSO, GRO)");
             std::process::exit(2);
         }
-        return;
     }
     if args.list {
         for s in SCENARIOS {
