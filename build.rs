@@ -13,6 +13,7 @@
 //! | `mio_apple` | macOS, iOS, tvOS, visionOS, watchOS | no `SOCK_NONBLOCK`/`SOCK_CLOEXEC`, `accept4`, `pipe2` or `MSG_NOSIGNAL` |
 //! | `mio_fcntl_flags` | Apple's, Haiku | fds made close-on-exec and non-blocking by `fcntl` after creation: no `SOCK_NONBLOCK`/`SOCK_CLOEXEC`, `accept4` or `pipe2` (in rustix, for Haiku) |
 //! | `mio_aio` | FreeBSD, DragonFly, Apple's | `Interest::AIO` (and `EVFILT_AIO`) |
+//! | `mio_mmsg_os` | Linux, Android, FreeBSD, NetBSD | `sendmmsg(2)`/`recvmmsg(2)` for `UdpSocket::send_batch`/`recv_batch` (a loop of single calls elsewhere) |
 //!
 //! The extras of this crate (not in upstream mio), each on where its feature is on and the
 //! target has an implementation:
@@ -70,6 +71,11 @@ fn main() {
         ("mio_process", process),
         ("mio_signal", signal),
         ("mio_extras", timer || process || signal),
+        // sendmmsg/recvmmsg: Linux 3.0, Android, FreeBSD 11, NetBSD 7 (their man pages).
+        (
+            "mio_mmsg_os",
+            matches!(os, "linux" | "android" | "freebsd" | "netbsd"),
+        ),
     ];
     for (cfg, on) in families {
         if on {

@@ -341,3 +341,76 @@
 //! ctrlc in the same process. Do not use it to wait for a child: `Process` says which child
 //! exited, a `SIGCHLD` does not. Once watched, a signal's default action (terminating the
 //! process) does not come back after the `Signals` is dropped.
+//!
+//! ## 10. UDP at line rate: batches, segmentation offload, ECN (this crate's extension)
+//!
+//! One `send_to` per datagram is a syscall per datagram; at QUIC's 1200 bytes the syscalls,
+//! not the wire, set the rate. [`UdpSocket`](crate::net::UdpSocket) has extras for that
+//! (code that uses them builds only against this crate; the table of what each OS does is in
+//! [`mio::net`](crate::net#batched-segmented-and-annotated-datagrams)):
+//!
+//! - `send_batch(&[SendDatagram])` / `recv_batch(&mut [RecvDatagram])`: up to 64 datagrams a
+//!   call (`sendmmsg`/`recvmmsg` on Linux, a loop elsewhere). The count is returned;
+//!   `WouldBlock` only when none went through. Edge-triggered as ever: receive until
+//!   `WouldBlock`.
+//! - `SendDatagram::segment_size(n)`: one buffer, several datagrams of `n` bytes, cut by the
+//!   kernel (`UDP_SEGMENT`) where it can; `send_offload()` says whether it does.
+//!   `set_recv_offload(true)`: the kernel may coalesce a flow's datagrams into one slot
+//!   (`UDP_GRO`), `RecvDatagram::segment_size()` and `datagrams()` take it apart.
+//! - `SendDatagram::ecn(..)`, `set_recv_ecn(true)` + `RecvDatagram::ecn()`,
+//!   `set_recv_dst_addr(true)` + `RecvDatagram::dst_addr()`.
+//!
+//! A receive loop that reuses its slots (no allocation per datagram) and answers each
+//! datagram from the address it was sent to, echoing its ECN codepoint:
+//!
+//! ```
+//! # fn main() -> std::io::Result<()> {
+//! # #[cfg(all(feature = "os-poll", feature = "net", target_os = "linux"))] {
+//! use std::io::ErrorKind;
+//! use std::time::Duration;
+//! use mio::net::{RecvDatagram, SendDatagram, UdpSocket};
+//! use mio::{Events, Interest, Poll, Token};
+//!
+//! let mut server = UdpSocket::bind("0.0.0.0:0".parse().unwrap())?;
+//! server.set_recv_dst_addr(true)?;
+//! server.set_recv_ecn(true)?;
+//! let port = server.local_addr()?.port();
+//! let client = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+//! let to = ([127, 0, 0, 1], port).into();
+//! let bulk = vec![1u8; 3000];
+//! // Three datagrams of 1200, 1200 and 600 bytes, and one more, in one call.
+//! client.send_batch(&[
+//!     SendDatagram::new(&bulk).to(to).segment_size(1200),
+//!     SendDatagram::new(b"last").to(to),
+//! ])?;
+//!
+//! let mut poll = Poll::new()?;
+//! let mut events = Events::with_capacity(16);
+//! poll.registry().register(&mut server, Token(0), Interest::READABLE)?;
+//! let mut storage = vec![0u8; 8 * 1500];
+//! let mut slots: Vec<_> = storage.chunks_mut(1500).map(RecvDatagram::new).collect();
+//! let mut received = 0;
+//! while received < 4 {
+//!     poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+//!     loop {
+//!         let n = match server.recv_batch(&mut slots) {
+//!             Ok(n) => n,
+//!             Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+//!             Err(e) => return Err(e),
+//!         };
+//!         for slot in &slots[..n] {
+//!             assert_eq!(slot.dst_addr(), Some([127, 0, 0, 1].into()));
+//!             // A real server would answer from `dst_addr()` with `slot.ecn()` in mind.
+//!             received += slot.datagrams().count();
+//!         }
+//!     }
+//! }
+//! # }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! On Linux the batch calls, offload and metadata are tested under epoll and the poll(2)
+//! fallback (`tests/udp_batch.rs`, `tests/udp_offload.rs`, `tests/udp_meta.rs`), each also
+//! with the portable loop and the offload fallback forced by test-only switches
+//! (`mio::net::test_switch`, hidden from the docs).

@@ -588,3 +588,311 @@ impl Imp for Raw {
         raw::add(poll, fd, token, raw::flags(Want::Read))
     }
 }
+
+/// smol's `polling` 3.11 (epoll underneath on Linux): the readiness library people pick
+/// instead of mio. Used as its documentation says: std sockets made non-blocking, registered
+/// edge-triggered (`PollMode::Edge`), removed from the poller (`delete`) before they close
+/// (its `add` contract), and its `notify` as the waker (it wakes the poller with no event,
+/// so the waker's token is reported by this adapter).
+#[cfg(unix)]
+pub struct Polling;
+
+#[cfg(unix)]
+pub mod poller {
+    use super::*;
+    use polling::{Event, PollMode, Poller};
+    use std::os::fd::{AsRawFd, BorrowedFd};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    pub struct Poll {
+        pub poller: Arc<Poller>,
+        /// Set by a `Waker` before it notifies; reported (once) by the next `poll`.
+        pub woken: Arc<AtomicBool>,
+        /// The waker's token (`usize::MAX`: no waker).
+        pub waker_token: std::sync::atomic::AtomicUsize,
+    }
+
+    pub struct Events {
+        pub events: polling::Events,
+        /// The waker's token, when the last `poll` was woken by it.
+        pub woken: Option<usize>,
+    }
+
+    pub struct Waker {
+        pub poller: Arc<Poller>,
+        pub woken: Arc<AtomicBool>,
+    }
+
+    /// A std socket and the poller it is registered with: deleted from it before it closes.
+    pub struct Src<T: AsRawFd> {
+        pub io: T,
+        pub poller: Option<Arc<Poller>>,
+    }
+
+    impl<T: AsRawFd> Src<T> {
+        pub fn new(io: T) -> Src<T> {
+            Src { io, poller: None }
+        }
+    }
+
+    impl<T: AsRawFd> AsRawFd for Src<T> {
+        fn as_raw_fd(&self) -> RawFd {
+            self.io.as_raw_fd()
+        }
+    }
+
+    impl<T: AsRawFd> Drop for Src<T> {
+        fn drop(&mut self) {
+            if let Some(poller) = self.poller.take() {
+                // SAFETY: the fd is this source's, still open (it closes after this).
+                let fd = unsafe { BorrowedFd::borrow_raw(self.io.as_raw_fd()) };
+                let _ = poller.delete(fd);
+            }
+        }
+    }
+
+    /// `polling` reserves key `usize::MAX` (its notifier); the scenarios use it as a token,
+    /// so keys are tokens plus one (wrapping), and back.
+    pub fn key(token: usize) -> usize {
+        token.wrapping_add(1)
+    }
+
+    pub fn token(key: usize) -> usize {
+        key.wrapping_sub(1)
+    }
+
+    /// `interest` for `token`, edge-triggered.
+    pub fn event(token: usize, want: Want) -> Event {
+        let key = key(token);
+        match want {
+            Want::Read => Event::readable(key),
+            Want::Write => Event::writable(key),
+            Want::Both => Event::all(key),
+        }
+    }
+
+    /// Adds a source, edge-triggered, and remembers the poller for its `delete`.
+    pub fn add<T: AsRawFd>(
+        poll: &Poll,
+        src: &mut Src<T>,
+        key: usize,
+        want: Want,
+    ) -> io::Result<()> {
+        // SAFETY: `polling` requires the source to be deleted before it is closed: `Src`'s
+        // `Drop` does that (and `deregister_dgram` for the register scenario), and the fd
+        // stays open until then.
+        unsafe {
+            poll.poller
+                .add_with_mode(src.io.as_raw_fd(), event(key, want), PollMode::Edge)?;
+        }
+        src.poller = Some(poll.poller.clone());
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+impl Imp for Polling {
+    const NAME: &'static str = "polling";
+
+    type Poll = poller::Poll;
+    type Events = poller::Events;
+    type Waker = poller::Waker;
+    type Listener = poller::Src<std::net::TcpListener>;
+    type Stream = poller::Src<std::net::TcpStream>;
+    type Udp = poller::Src<std::net::UdpSocket>;
+    type Dgram = poller::Src<std::os::unix::net::UnixDatagram>;
+
+    fn new_poll() -> io::Result<Self::Poll> {
+        Ok(poller::Poll {
+            poller: std::sync::Arc::new(polling::Poller::new()?),
+            woken: Default::default(),
+            waker_token: std::sync::atomic::AtomicUsize::new(usize::MAX),
+        })
+    }
+
+    fn new_events(capacity: usize) -> Self::Events {
+        let capacity = std::num::NonZeroUsize::new(capacity.max(1)).unwrap();
+        poller::Events {
+            events: polling::Events::with_capacity(capacity),
+            woken: None,
+        }
+    }
+
+    #[inline]
+    fn poll(
+        poll: &mut Self::Poll,
+        events: &mut Self::Events,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
+        events.events.clear();
+        poll.poller.wait(&mut events.events, timeout)?;
+        use std::sync::atomic::Ordering;
+        let token = poll.waker_token.load(Ordering::Relaxed);
+        events.woken =
+            (token != usize::MAX && poll.woken.swap(false, Ordering::AcqRel)).then_some(token);
+        Ok(())
+    }
+
+    #[inline]
+    fn for_each(events: &Self::Events, mut f: impl FnMut(Ev)) -> usize {
+        let mut n = 0;
+        for event in events.events.iter() {
+            f(Ev {
+                token: poller::token(event.key),
+                readable: event.readable,
+                writable: event.writable,
+            });
+            n += 1;
+        }
+        if let Some(token) = events.woken {
+            f(Ev {
+                token,
+                readable: true,
+                writable: false,
+            });
+            n += 1;
+        }
+        n
+    }
+
+    fn new_waker(poll: &Self::Poll, token: usize) -> io::Result<Self::Waker> {
+        // The token is kept beside the flag the poll reads.
+        poll.waker_token
+            .store(token, std::sync::atomic::Ordering::Relaxed);
+        Ok(poller::Waker {
+            poller: poll.poller.clone(),
+            woken: poll.woken.clone(),
+        })
+    }
+
+    #[inline]
+    fn wake(waker: &Self::Waker) -> io::Result<()> {
+        waker
+            .woken
+            .store(true, std::sync::atomic::Ordering::Release);
+        waker.poller.notify()
+    }
+
+    fn bind(addr: SocketAddr) -> io::Result<Self::Listener> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        Ok(poller::Src::new(listener))
+    }
+
+    fn local_addr(listener: &Self::Listener) -> io::Result<SocketAddr> {
+        listener.io.local_addr()
+    }
+
+    #[inline]
+    fn accept(listener: &Self::Listener) -> io::Result<Self::Stream> {
+        let (stream, _addr) = listener.io.accept()?;
+        // std's accept leaves it blocking.
+        stream.set_nonblocking(true)?;
+        Ok(poller::Src::new(stream))
+    }
+
+    fn stream_from_std(stream: std::net::TcpStream) -> Self::Stream {
+        poller::Src::new(stream)
+    }
+
+    #[inline]
+    fn read(stream: &Self::Stream, buf: &mut [u8]) -> io::Result<usize> {
+        (&stream.io).read(buf)
+    }
+
+    #[inline]
+    fn write(stream: &Self::Stream, buf: &[u8]) -> io::Result<usize> {
+        (&stream.io).write(buf)
+    }
+
+    fn set_nodelay(stream: &Self::Stream) -> io::Result<()> {
+        stream.io.set_nodelay(true)
+    }
+
+    fn udp_bind(addr: SocketAddr) -> io::Result<Self::Udp> {
+        let socket = std::net::UdpSocket::bind(addr)?;
+        socket.set_nonblocking(true)?;
+        Ok(poller::Src::new(socket))
+    }
+
+    fn udp_local_addr(socket: &Self::Udp) -> io::Result<SocketAddr> {
+        socket.io.local_addr()
+    }
+
+    fn udp_connect(socket: &Self::Udp, addr: SocketAddr) -> io::Result<()> {
+        socket.io.connect(addr)
+    }
+
+    #[inline]
+    fn udp_send(socket: &Self::Udp, buf: &[u8]) -> io::Result<usize> {
+        socket.io.send(buf)
+    }
+
+    #[inline]
+    fn udp_recv(socket: &Self::Udp, buf: &mut [u8]) -> io::Result<usize> {
+        socket.io.recv(buf)
+    }
+
+    #[inline]
+    fn udp_send_to(socket: &Self::Udp, buf: &[u8], addr: SocketAddr) -> io::Result<usize> {
+        socket.io.send_to(buf, addr)
+    }
+
+    #[inline]
+    fn udp_recv_from(socket: &Self::Udp, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        socket.io.recv_from(buf)
+    }
+
+    fn dgram() -> io::Result<Self::Dgram> {
+        let socket = std::os::unix::net::UnixDatagram::unbound()?;
+        socket.set_nonblocking(true)?;
+        Ok(poller::Src::new(socket))
+    }
+
+    fn register_listener(
+        poll: &Self::Poll,
+        listener: &mut Self::Listener,
+        token: usize,
+    ) -> io::Result<()> {
+        poller::add(poll, listener, token, Want::Read)
+    }
+
+    #[inline]
+    fn register_stream(
+        poll: &Self::Poll,
+        stream: &mut Self::Stream,
+        token: usize,
+        want: Want,
+    ) -> io::Result<()> {
+        poller::add(poll, stream, token, want)
+    }
+
+    fn register_udp(poll: &Self::Poll, socket: &mut Self::Udp, token: usize) -> io::Result<()> {
+        poller::add(poll, socket, token, Want::Read)
+    }
+
+    #[inline]
+    fn register_dgram(poll: &Self::Poll, socket: &mut Self::Dgram, token: usize) -> io::Result<()> {
+        poller::add(poll, socket, token, Want::Both)
+    }
+
+    #[inline]
+    fn deregister_dgram(poll: &Self::Poll, socket: &mut Self::Dgram) -> io::Result<()> {
+        socket.poller = None;
+        poll.poller.delete(&socket.io)
+    }
+
+    fn register_fd(poll: &Self::Poll, fd: RawFd, token: usize) -> io::Result<()> {
+        // SAFETY: the one scenario that registers raw fds (`poll_ready`, eventfds) makes them
+        // before the poll, so they are closed after it: dropping the `Poller` closes its
+        // epoll fd, with every registration, while the eventfds are still open.
+        unsafe {
+            poll.poller.add_with_mode(
+                fd,
+                poller::event(token, Want::Read),
+                polling::PollMode::Edge,
+            )
+        }
+    }
+}

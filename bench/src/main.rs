@@ -1,5 +1,5 @@
-//! `mio-bench`: this mio, upstream mio 1.2.5 and raw epoll, measured side by side in one
-//! binary.
+//! `mio-bench`: this mio, upstream mio 1.2.5, raw epoll and `polling` 3.11 (Unix), measured
+//! side by side in one binary.
 //!
 //! ```text
 //! mio-bench [--quick] [--write] [--rounds N] [--only ID,ID] [--no-tools]
@@ -22,6 +22,8 @@ mod report;
 mod scenarios;
 #[cfg(unix)]
 mod svg;
+#[cfg(target_os = "linux")]
+mod udp_bulk;
 #[cfg(windows)]
 mod wine;
 
@@ -30,9 +32,9 @@ use std::io;
 use std::process::Command;
 use std::time::Instant;
 
-#[cfg(unix)]
-use imp::Raw;
 use imp::{Imp, Ours, Upstream};
+#[cfg(unix)]
+use imp::{Polling, Raw};
 use scenarios::Sample;
 
 #[global_allocator]
@@ -252,6 +254,8 @@ pub const IMPS: &[&str] = &[
     Upstream::NAME,
     #[cfg(unix)]
     Raw::NAME,
+    #[cfg(unix)]
+    Polling::NAME,
 ];
 
 fn run_one(imp: &str, id: &str, n: u64) -> io::Result<Sample> {
@@ -260,6 +264,8 @@ fn run_one(imp: &str, id: &str, n: u64) -> io::Result<Sample> {
         "upstream" => scenarios::run::<Upstream>(id, n),
         #[cfg(unix)]
         "raw" => scenarios::run::<Raw>(id, n),
+        #[cfg(unix)]
+        "polling" => scenarios::run::<Polling>(id, n),
         _ => Err(io::Error::other(format!("unknown implementation {imp}"))),
     }
 }
@@ -279,6 +285,8 @@ struct Args {
     iters: Option<u64>,
     list: bool,
     exclusive: bool,
+    udp_bulk: bool,
+    udp_bulk_one: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -293,6 +301,8 @@ fn parse_args() -> Result<Args, String> {
         iters: None,
         list: false,
         exclusive: false,
+        udp_bulk: false,
+        udp_bulk_one: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -303,6 +313,8 @@ fn parse_args() -> Result<Args, String> {
             "--no-tools" => args.tools = false,
             "--list" => args.list = true,
             "--exclusive" => args.exclusive = true,
+            "--udp-bulk" => args.udp_bulk = true,
+            "--udp-bulk-one" => args.udp_bulk_one = Some(value("--udp-bulk-one")?),
             "--rounds" => {
                 args.rounds = Some(value("--rounds")?.parse().map_err(|e| format!("{e}"))?)
             }
@@ -314,7 +326,8 @@ fn parse_args() -> Result<Args, String> {
                 return Err(
                     "usage: mio-bench [--quick] [--write] [--rounds N] [--only ID,ID] \
                             [--no-tools] | --one ID --imp ours|upstream|raw [--iters N] | --list \
-                            | --exclusive"
+                            | --exclusive | --udp-bulk [--quick] [--write] [--rounds N] \
+                            | --udp-bulk-one VARIANT [--iters N]"
                         .to_string(),
                 )
             }
@@ -347,6 +360,21 @@ fn main() {
         #[cfg(not(target_os = "linux"))]
         {
             eprintln!("exclusive registrations exist on Linux (epoll) only");
+            std::process::exit(2);
+        }
+    }
+    if args.udp_bulk || args.udp_bulk_one.is_some() {
+        #[cfg(target_os = "linux")]
+        {
+            if let Err(e) = udp_bulk_main(&args) {
+                eprintln!("udp-bulk: {e}");
+                std::process::exit(1);
+            }
+            return;
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            eprintln!("the UDP bulk scenario runs on Linux only (sendmmsg, GSO, GRO)");
             std::process::exit(2);
         }
     }
@@ -393,6 +421,46 @@ fn main() {
         eprintln!("mio-bench: {e}");
         std::process::exit(1);
     }
+}
+
+/// `--udp-bulk`: the UDP bulk table (`udp_bulk`), printed, and with `--write` kept in
+/// `bench/udp_bulk.md` and put in place in `BENCHMARKS.md`. `--udp-bulk-one VARIANT`: one run
+/// (what the strace counts run).
+#[cfg(target_os = "linux")]
+fn udp_bulk_main(args: &Args) -> io::Result<()> {
+    if let Some(variant) = &args.udp_bulk_one {
+        let n = args.iters.unwrap_or(100_000);
+        let s = udp_bulk::run(variant, n)?;
+        println!(
+            "RESULT udp_bulk variant={variant} n={n} secs={} cpu={} allocs={} datagrams_per_sec={:.0}",
+            s.secs,
+            s.cpu,
+            s.allocs,
+            s.work / s.secs
+        );
+        return Ok(());
+    }
+    let rounds = args.rounds.unwrap_or(if args.quick { 3 } else { 11 });
+    let n = if args.quick { 50_000 } else { 300_000 };
+    let strace_n = if args.quick { 5_000 } else { 20_000 };
+    let rows = udp_bulk::measure(rounds, n, strace_n)?;
+    let when = command("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
+        .map(|d| d.trim().to_string())
+        .unwrap_or_else(|| "date not recorded".into());
+    let text = udp_bulk::section(&rows, rounds, n, strace_n, &when);
+    print!("{text}");
+    if args.write {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::write(root.join("udp_bulk.md"), &text)?;
+        let path = root.join("../BENCHMARKS.md");
+        let doc = std::fs::read_to_string(&path)?;
+        std::fs::write(
+            &path,
+            report::splice_section(&doc, udp_bulk::HEADING, &text),
+        )?;
+        eprintln!("wrote bench/udp_bulk.md and its section of BENCHMARKS.md");
+    }
+    Ok(())
 }
 
 /// Every measured sample of one scenario: `samples[imp][round]`, `imp` indexing [`IMPS`].

@@ -216,6 +216,12 @@ pub const OURS: usize = 0;
 pub const UPSTREAM: usize = 1;
 #[cfg(unix)]
 const RAW: usize = 2;
+/// smol's `polling` 3.11: a peer, no goal (the ratio ours/polling is reported beside ours/upstream).
+#[cfg(unix)]
+const POLLING: usize = 3;
+/// How many implementations a Linux run measures.
+#[cfg(unix)]
+const N_IMPS: usize = 4;
 
 /// Goals of the issue: ours at most 1.00x upstream and 1.05x raw epoll.
 pub const GOAL_UPSTREAM: f64 = 1.00;
@@ -254,23 +260,34 @@ pub fn summary(results: &[Results]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<16} {:>14} {:>14} {:>14} {:>9} {:>9} {:>9} {:>9}",
-        "scenario", "ours", "upstream", "raw", "ours/up", "ours/raw", "cpu o/u", "cpu o/r"
+        "{:<16} {:>14} {:>14} {:>14} {:>14} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "scenario",
+        "ours",
+        "upstream",
+        "raw",
+        "polling",
+        "ours/up",
+        "ours/raw",
+        "ours/pol",
+        "cpu o/u",
+        "cpu o/r"
     );
     for r in results {
         if r.samples.iter().any(Vec::is_empty) {
             continue;
         }
-        let st: Vec<Stat> = (0..3).map(|i| stat(r, i, Metric::Wall)).collect();
+        let st: Vec<Stat> = (0..N_IMPS).map(|i| stat(r, i, Metric::Wall)).collect();
         let _ = writeln!(
             s,
-            "{:<16} {:>14} {:>14} {:>14} {:>8.3}x {:>8.3}x {:>8.3}x {:>8.3}x   {}",
+            "{:<16} {:>14} {:>14} {:>14} {:>14} {:>8.3}x {:>8.3}x {:>8.3}x {:>8.3}x {:>8.3}x   {}",
             r.scenario.id,
             fmt_value(st[OURS].median),
             fmt_value(st[UPSTREAM].median),
             fmt_value(st[RAW].median),
+            fmt_value(st[POLLING].median),
             ratio(r, OURS, UPSTREAM, Metric::Wall).headline,
             ratio(r, OURS, RAW, Metric::Wall).headline,
+            ratio(r, OURS, POLLING, Metric::Wall).headline,
             ratio(r, OURS, UPSTREAM, Metric::Cpu).headline,
             ratio(r, OURS, RAW, Metric::Cpu).headline,
             r.scenario.unit.label()
@@ -289,9 +306,9 @@ pub type SyscallCounts = BTreeMap<String, f64>;
 #[derive(Default)]
 pub struct Tools {
     /// (scenario, instructions per unit of work for each implementation).
-    pub callgrind: Vec<(&'static Scenario, [Option<f64>; 3])>,
+    pub callgrind: Vec<(&'static Scenario, [Option<f64>; N_IMPS])>,
     /// (scenario, per implementation: syscalls per unit of work by name).
-    pub strace: Vec<(&'static Scenario, [Option<SyscallCounts>; 3])>,
+    pub strace: Vec<(&'static Scenario, [Option<SyscallCounts>; N_IMPS])>,
     pub notes: Vec<String>,
     /// Workloads used: (tool, scenario id, n1, n2).
     pub workloads: Vec<(&'static str, &'static str, u64, u64)>,
@@ -412,7 +429,7 @@ pub fn run_tools(quick: bool, selected: &[&'static Scenario]) -> Tools {
         for &(id, n, extra) in callgrind.iter().filter(|c| wanted(c.0)) {
             eprintln!("  callgrind {id}");
             tools.workloads.push(("callgrind", id, n, n + extra));
-            let mut row = [None; 3];
+            let mut row = [None; N_IMPS];
             for (i, imp) in IMPS.iter().enumerate() {
                 let a = callgrind_run(id, imp, n);
                 let b = callgrind_run(id, imp, n + extra);
@@ -431,7 +448,7 @@ pub fn run_tools(quick: bool, selected: &[&'static Scenario]) -> Tools {
         for &(id, n, extra) in strace.iter().filter(|c| wanted(c.0)) {
             eprintln!("  strace {id}");
             tools.workloads.push(("strace", id, n, n + extra));
-            let mut row: [Option<SyscallCounts>; 3] = Default::default();
+            let mut row: [Option<SyscallCounts>; N_IMPS] = Default::default();
             for (i, imp) in IMPS.iter().enumerate() {
                 let a = strace_run(id, imp, n);
                 let b = strace_run(id, imp, n + extra);
@@ -551,14 +568,14 @@ pub fn extra(r: &Results, i: usize, key: &str) -> f64 {
 fn results_table(w: &mut String, results: &[Results], m: Metric) {
     let _ = writeln!(
         w,
-        "| # | scenario | unit | ours | upstream | raw | ours/upstream | ours/raw |"
+        "| # | scenario | unit | ours | upstream | raw | polling | ours/upstream | ours/raw | ours/polling |"
     );
-    let _ = writeln!(w, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(w, "|---|---|---|---|---|---|---|---|---|---|");
     for r in results {
         if r.samples.iter().any(Vec::is_empty) {
             continue;
         }
-        let st: Vec<Stat> = (0..3).map(|i| stat(r, i, m)).collect();
+        let st: Vec<Stat> = (0..N_IMPS).map(|i| stat(r, i, m)).collect();
         let cell = |st: &Stat| {
             format!(
                 "{} ({}–{})",
@@ -570,7 +587,7 @@ fn results_table(w: &mut String, results: &[Results], m: Metric) {
         let unit = r.scenario.unit;
         let _ = writeln!(
             w,
-            "| {} | {} | {}{}{} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {}{}{} | {} | {} | {} | {} | {} | {} | {} |",
             r.scenario.group,
             r.scenario.title,
             unit.label(),
@@ -583,8 +600,11 @@ fn results_table(w: &mut String, results: &[Results], m: Metric) {
             cell(&st[OURS]),
             cell(&st[UPSTREAM]),
             cell(&st[RAW]),
+            cell(&st[POLLING]),
             fmt_ratio(&ratio(r, OURS, UPSTREAM, m), GOAL_UPSTREAM),
             fmt_ratio(&ratio(r, OURS, RAW, m), GOAL_RAW),
+            // No goal against polling: a peer; bold when ours is slower.
+            fmt_ratio(&ratio(r, OURS, POLLING, m), 1.0),
         );
     }
 }
@@ -623,8 +643,9 @@ pub fn render(rep: &Report) -> String {
     let _ = writeln!(
         w,
         "This mio (**ours**) against upstream mio 1.2.5 (**upstream**, the crates.io release, \
-         built in the same binary under another name) and **raw** epoll called directly through \
-         rustix (the floor), on the same scenarios, in one process. Generated by `bench/run` on \
+         built in the same binary under another name), **raw** epoll called directly through \
+         rustix (the floor) and smol's **polling** 3.11 (a peer), on the same scenarios, in one \
+         process. Generated by `bench/run` on \
          {}; do not edit by hand (the last section comes from `bench/analysis.md`).\n",
         m.date
     );
@@ -689,16 +710,21 @@ pub fn render(rep: &Report) -> String {
     let _ = writeln!(
         w,
         "- Every scenario is one generic function over a small trait (`bench/src/imp.rs`) with \
-         three implementations: `ours` and `upstream` are generated by one macro from the same \
+         four implementations: `ours` and `upstream` are generated by one macro from the same \
          text, `raw` calls epoll, eventfd and the socket syscalls through rustix with nothing in \
-         between. Setup is untimed; each scenario times a fixed workload.\n\
-         - Rounds interleave the implementations (A B C, then B C A, then C A B, …), so a burst \
-         of load hits all three alike. Figures are the **median** over rounds, with the \
+         between, and `polling` is smol's `polling` 3.11 (the other readiness library people \
+         pick instead of mio), used as its documentation says: std sockets made non-blocking, \
+         registered edge-triggered (`PollMode::Edge`), deleted from the poller before they \
+         close, its `notify` as the waker (the adapter reports the waker's token, which \
+         `polling` does not deliver). Setup is untimed; each scenario times a fixed workload.\n\
+         - Rounds interleave the implementations (A B C D, then B C D A, …), so a burst of load \
+         hits all of them alike. Figures are the **median** over rounds, with the \
          **min–max** beside it.\n\
          - **Ratios compare cost** (time per unit of work): *ours/upstream* = our median time \
          per unit ÷ upstream's, so **below 1.00 means we are faster**, whatever the unit \
          (for throughput units it is the inverse of the throughput ratio). Goals: ours ≤ 1.00× \
-         upstream and ≤ 1.05× raw; ratios over the goal are in **bold**. The charts also show \
+         upstream and ≤ 1.05× raw; ratios over the goal are in **bold**. *ours/polling* has no \
+         goal (a peer): it is in bold where ours costs more. The charts also show \
          the per-round ratios (min–max).\n\
          - `raw` lives in the benchmark crate, so its calls are inlined into the scenario loops: \
          the gap to it is also what crossing into a library costs.\n\
@@ -770,13 +796,13 @@ pub fn render(rep: &Report) -> String {
     let _ = writeln!(
         w,
         "Allocations per unit of work during the timed part (every thread), summed over all \
-         rounds.\n\n| scenario | per | ours | upstream | raw |\n|---|---|---|---|---|"
+         rounds.\n\n| scenario | per | ours | upstream | raw | polling |\n|---|---|---|---|---|---|"
     );
     for r in rep.results {
         if r.samples.iter().any(Vec::is_empty) {
             continue;
         }
-        let st: Vec<Stat> = (0..3).map(|i| stat(r, i, Metric::Wall)).collect();
+        let st: Vec<Stat> = (0..N_IMPS).map(|i| stat(r, i, Metric::Wall)).collect();
         let f = |v: f64| {
             if v == 0.0 {
                 "0".to_string()
@@ -786,12 +812,13 @@ pub fn render(rep: &Report) -> String {
         };
         let _ = writeln!(
             w,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             r.scenario.id,
             r.scenario.unit.op(),
             f(st[OURS].allocs_per_op),
             f(st[UPSTREAM].allocs_per_op),
-            f(st[RAW].allocs_per_op)
+            f(st[RAW].allocs_per_op),
+            f(st[POLLING].allocs_per_op)
         );
     }
     let _ = writeln!(w);
@@ -824,7 +851,7 @@ pub fn render(rep: &Report) -> String {
                 String::new()
             }
         );
-        let _ = writeln!(w, "| per registered source (median of rounds) | ours | upstream | raw |\n|---|---|---|---|");
+        let _ = writeln!(w, "| per registered source (median of rounds) | ours | upstream | raw | polling |\n|---|---|---|---|---|");
         let rows = [
             (
                 "heap bytes allocated by `register`",
@@ -847,18 +874,20 @@ pub fn render(rep: &Report) -> String {
         for (name, key, prec) in rows {
             let _ = writeln!(
                 w,
-                "| {name} | {:.prec$} | {:.prec$} | {:.prec$} |",
+                "| {name} | {:.prec$} | {:.prec$} | {:.prec$} | {:.prec$} |",
                 extra(r, OURS, key),
                 extra(r, UPSTREAM, key),
                 extra(r, RAW, key),
+                extra(r, POLLING, key),
             );
         }
         let _ = writeln!(
             w,
-            "| RSS growth of the whole setup, per connection (bytes) | {:.0} | {:.0} | {:.0} |\n",
+            "| RSS growth of the whole setup, per connection (bytes) | {:.0} | {:.0} | {:.0} | {:.0} |\n",
             extra(r, OURS, "rss_total_per_connection"),
             extra(r, UPSTREAM, "rss_total_per_connection"),
             extra(r, RAW, "rss_total_per_connection"),
+            extra(r, POLLING, "rss_total_per_connection"),
         );
         let _ = writeln!(
             w,
@@ -875,23 +904,25 @@ pub fn render(rep: &Report) -> String {
     } else {
         let _ = writeln!(
             w,
-            "| scenario | per | ours | upstream | raw | ours/upstream |\n|---|---|---|---|---|---|"
+            "| scenario | per | ours | upstream | raw | polling | ours/upstream | ours/polling |\n|---|---|---|---|---|---|---|---|"
         );
         for (sc, row) in &rep.tools.callgrind {
             let f = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.1}"));
-            let q = match (row[OURS], row[UPSTREAM]) {
+            let q = |other: usize| match (row[OURS], row[other]) {
                 (Some(a), Some(b)) if b > 0.0 => format!("{:.3}×", a / b),
                 _ => "–".into(),
             };
             let _ = writeln!(
                 w,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 sc.id,
                 sc.unit.op(),
                 f(row[OURS]),
                 f(row[UPSTREAM]),
                 f(row[RAW]),
-                q
+                f(row[POLLING]),
+                q(UPSTREAM),
+                q(POLLING)
             );
         }
         let _ = writeln!(w);
@@ -904,7 +935,7 @@ pub fn render(rep: &Report) -> String {
     } else {
         let _ = writeln!(
             w,
-            "| scenario | per | ours | upstream | raw |\n|---|---|---|---|---|"
+            "| scenario | per | ours | upstream | raw | polling |\n|---|---|---|---|---|---|"
         );
         for (sc, row) in &rep.tools.strace {
             let f = |v: &Option<SyscallCounts>| match v {
@@ -917,12 +948,13 @@ pub fn render(rep: &Report) -> String {
             };
             let _ = writeln!(
                 w,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 sc.id,
                 sc.unit.op(),
                 f(&row[OURS]),
                 f(&row[UPSTREAM]),
-                f(&row[RAW])
+                f(&row[RAW]),
+                f(&row[POLLING])
             );
         }
         let _ = writeln!(w);
@@ -943,6 +975,13 @@ pub fn render(rep: &Report) -> String {
         let _ = writeln!(w, "> {note}\n");
     }
 
+    // The UDP bulk table (`mio-bench --udp-bulk`, written with `--write`).
+    #[cfg(target_os = "linux")]
+    if let Ok(udp) = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("udp_bulk.md"),
+    ) {
+        s.push_str(&udp);
+    }
     // The exclusive-accept counts (`mio-bench --exclusive`, written with `--write`).
     if let Ok(exclusive) = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("exclusive.md"),
@@ -955,6 +994,13 @@ pub fn render(rep: &Report) -> String {
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("windows.md"))
     {
         s.push_str(&windows);
+    }
+    // The first sub-millisecond timeout measurement (written by hand when the scenario was
+    // added; kept in bench/timeouts.md so full runs keep it).
+    if let Ok(timeouts) = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("timeouts.md"),
+    ) {
+        s.push_str(&timeouts);
     }
     // The extras' latencies (`examples/extras_latency.rs`, kept by hand in bench/extras.md).
     if let Ok(extras) =
@@ -970,4 +1016,28 @@ pub fn render(rep: &Report) -> String {
     .unwrap_or_else(|_| "No analysis written yet (`bench/analysis.md`).\n".into());
     s.push_str(&analysis);
     s
+}
+
+/// `doc` with the section that starts at the line `heading` replaced by `section` (up to the
+/// next `## ` heading), or with `section` put before the exclusive-registrations section (or
+/// at the end) when `doc` has none yet.
+#[cfg(target_os = "linux")]
+pub fn splice_section(doc: &str, heading: &str, section: &str) -> String {
+    let find_line = |text: &str, start: usize, prefix: &str| {
+        let mut at = start;
+        for line in text[start..].split_inclusive('\n') {
+            if line.starts_with(prefix) {
+                return Some(at);
+            }
+            at += line.len();
+        }
+        None
+    };
+    if let Some(start) = find_line(doc, 0, heading) {
+        let body = start + heading.len();
+        let end = find_line(doc, body, "## ").unwrap_or(doc.len());
+        return format!("{}{}{}", &doc[..start], section, &doc[end..]);
+    }
+    let at = find_line(doc, 0, "## Exclusive registrations").unwrap_or(doc.len());
+    format!("{}{}{}", &doc[..at], section, &doc[at..])
 }

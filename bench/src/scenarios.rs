@@ -79,14 +79,14 @@ pub fn cpu_now() -> f64 {
 }
 
 /// Times a stretch of code (wall clock and process CPU time) and counts its allocations.
-struct Measure {
+pub(crate) struct Measure {
     start: Instant,
     cpu: f64,
     heap: alloc::Snapshot,
 }
 
 impl Measure {
-    fn start() -> Measure {
+    pub(crate) fn start() -> Measure {
         let heap = alloc::snapshot();
         let cpu = cpu_now();
         Measure {
@@ -96,7 +96,7 @@ impl Measure {
         }
     }
 
-    fn finish(self, work: f64) -> Sample {
+    pub(crate) fn finish(self, work: f64) -> Sample {
         let secs = self.start.elapsed().as_secs_f64();
         let cpu = cpu_now() - self.cpu;
         let heap = alloc::snapshot() - self.heap;
@@ -122,7 +122,7 @@ fn bad(what: impl Into<String>) -> io::Error {
 
 /// `poll`, retried on `EINTR`.
 #[inline]
-fn poll_wait<I: Imp>(
+pub(crate) fn poll_wait<I: Imp>(
     poll: &mut I::Poll,
     events: &mut I::Events,
     timeout: Option<Duration>,
@@ -720,11 +720,13 @@ pub const READY_SOURCES: usize = 1000;
 #[cfg(unix)]
 fn poll_ready<I: Imp>(n: u64) -> io::Result<Sample> {
     use rustix::event::{eventfd, EventfdFlags};
-    let mut poll = I::new_poll()?;
-    let mut events = I::new_events(1024);
+    // Made before the poll, so they outlive it (dropped after it): `polling` requires its
+    // sources to stay open while registered.
     let fds = (0..READY_SOURCES)
         .map(|_| eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK))
         .collect::<Result<Vec<OwnedFd>, _>>()?;
+    let mut poll = I::new_poll()?;
+    let mut events = I::new_events(1024);
     for (i, fd) in fds.iter().enumerate() {
         I::register_fd(&poll, fd.as_raw_fd(), i)?;
     }

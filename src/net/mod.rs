@@ -11,6 +11,47 @@
 //! The non-blocking rule that matters most: after an event, repeat the operation until it
 //! returns `WouldBlock` (see [`Poll`](crate::Poll#edge-triggered-readiness)).
 //!
+//! # Batched, segmented and annotated datagrams
+//!
+//! Extras of this crate, not in upstream mio (code that calls them is tied to this crate):
+//!
+//! - **Batches**: [`UdpSocket::send_batch`] sends several datagrams in one call, each a
+//!   [`SendDatagram`] with its own destination; [`UdpSocket::recv_batch`] receives several,
+//!   each into a [`RecvDatagram`] slot that reports its length, source and truncation.
+//! - **Segmentation offload**: a [`SendDatagram`] may carry a
+//!   [segment size](SendDatagram::segment_size): its buffer leaves as datagrams of that size,
+//!   the last one possibly shorter, cut by the kernel where it can ([`UdpSocket::send_offload`]
+//!   says whether it does); [`UdpSocket::set_recv_offload`] lets the kernel hand several
+//!   datagrams of one flow over in one slot ([`RecvDatagram::segment_size`],
+//!   [`RecvDatagram::datagrams`]).
+//! - **Metadata**: the [ECN codepoint](Ecn) on send ([`SendDatagram::ecn`]) and on receive
+//!   ([`UdpSocket::set_recv_ecn`], [`RecvDatagram::ecn`]), and the local address a datagram
+//!   was sent to ([`UdpSocket::set_recv_dst_addr`], [`RecvDatagram::dst_addr`]) for servers
+//!   bound to a wildcard address.
+//!
+//! What each OS does underneath:
+//!
+//! | OS | batch | segmented message | coalesced receive | ECN, destination |
+//! |---|---|---|---|---|
+//! | Linux, Android | `sendmmsg(2)` / `recvmmsg(2)`: one syscall per batch | one buffer with `UDP_SEGMENT` (Linux 4.18+); where the kernel refuses it, its datagrams in the same call, and the socket remembers | `UDP_GRO` (Linux 5.0+) | `IP_TOS`/`IPV6_TCLASS`, `IP_PKTINFO`/`IPV6_PKTINFO` |
+//! | FreeBSD, NetBSD | `sendmmsg(2)` / `recvmmsg(2)` | its datagrams, each its own header in the same call | no | FreeBSD: as Linux but `IP_RECVDSTADDR`; NetBSD: IPv6 ECN only, destination both |
+//! | Apple's | a loop of `sendmsg(2)` / `recvmsg(2)` | its datagrams, one call each | no | ECN both, `IP_RECVDSTADDR`/`IPV6_PKTINFO` |
+//! | OpenBSD, DragonFly, illumos, Solaris, Haiku | a loop of `sendmsg(2)` / `recvmsg(2)` | its datagrams, one call each | no | IPv6 ECN (not Haiku), destination both (IPv4 only on Haiku) |
+//! | Windows, WASI preview 2, Hermit | a loop of `sendto` / `recvfrom` | its datagrams, one call each | no | `Unsupported` |
+//!
+//! Only Linux is run here (both backends); the other rows follow each OS's manual and are
+//! compiled for, not run. Where an option is missing, asking for it fails with `Unsupported`
+//! and an ECN mark on send fails the same way: nothing is dropped silently.
+//!
+//! The contract is the same everywhere: the call returns how many messages went through, in
+//! order, and fails with `WouldBlock` only when none did. As with a single `recv_from`, a
+//! readable event means "receive until `WouldBlock`". On WASI and Hermit a truncated datagram
+//! is not reported as such (std's `recv_from` there does not say).
+//!
+//! Nothing is allocated per call: the messages, buffers and slots are the caller's, and the
+//! kernel's headers and control space for one batch (at most [`UdpSocket::MAX_BATCH`]
+//! messages) live on the stack.
+//!
 //! # On Windows
 //!
 //! `TcpListener`, `TcpStream` and `UdpSocket` exist with the same methods; the Unix-domain
@@ -70,6 +111,11 @@ pub use self::tcp::{TcpListener, TcpStream};
 mod udp;
 #[cfg(not(all(target_os = "wasi", target_env = "p1")))]
 pub use self::udp::UdpSocket;
+// Batched, segmented and annotated datagrams: extras of this crate.
+#[cfg(not(all(target_os = "wasi", target_env = "p1")))]
+pub(crate) mod udp_batch;
+#[cfg(not(all(target_os = "wasi", target_env = "p1")))]
+pub use self::udp_batch::{test_switch, Datagrams, Ecn, RecvDatagram, SendDatagram};
 
 #[cfg(unix)]
 mod uds;

@@ -44,7 +44,7 @@ use crate::sys;
 /// # }
 /// ```
 pub struct UdpSocket {
-    inner: IoSource<net::UdpSocket>,
+    pub(super) inner: IoSource<net::UdpSocket>,
 }
 
 impl UdpSocket {

@@ -33,6 +33,21 @@ pub(crate) mod windows;
 #[allow(unused_imports)]
 pub(crate) use self::windows::*;
 
+// Batched UDP as a loop of single calls: the mechanism of the OSes without `sendmmsg`.
+#[cfg(all(feature = "net", not(all(target_os = "wasi", target_env = "p1"))))]
+pub(crate) mod udp_loop;
+/// Batched UDP where no OS call batches: the loop.
+#[cfg(all(
+    feature = "net",
+    not(unix),
+    not(all(target_os = "wasi", target_env = "p1"))
+))]
+pub(crate) mod udp {
+    pub(crate) use super::udp_loop::no_meta::{set_recv_dst_addr, set_recv_ecn};
+    pub(crate) use super::udp_loop::no_offload::{recv_offload, send_offload, set_recv_offload};
+    pub(crate) use super::udp_loop::{recv_batch, send_batch};
+}
+
 #[cfg(any(target_os = "hermit", target_os = "wasi"))]
 pub(crate) mod hermit_wasi;
 #[cfg(any(target_os = "hermit", target_os = "wasi"))]

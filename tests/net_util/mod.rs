@@ -19,6 +19,13 @@ use std::time::{Duration, Instant};
 use mio::event::Event;
 use mio::{Events, Poll, Token};
 
+#[cfg(all(
+    feature = "os-poll",
+    feature = "net",
+    not(all(target_os = "wasi", target_env = "p1"))
+))]
+pub mod udp;
+
 /// How long the `expect_*`/`*_polling` helpers keep trying before they fail the test.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 /// The timeout of each `poll` inside those loops.

@@ -194,6 +194,17 @@ pub(crate) fn recv_from(
     }
 }
 
+/// `recvfrom(2)` for the batch loop (`sys::udp_loop`): truncation is not seen here (std's
+/// `recv_from` has no `MSG_TRUNC` flag to report), so it is always `false`.
+#[cfg(not(all(target_os = "wasi", target_env = "p1")))]
+pub(crate) fn recv_from_truncated(
+    socket: &net::UdpSocket,
+    buf: &mut [u8],
+) -> io::Result<(usize, SocketAddr, bool)> {
+    let (n, addr) = socket.recv_from(buf)?;
+    Ok((n, addr, false))
+}
+
 /// `sendto(2)`.
 #[cfg(not(all(target_os = "wasi", target_env = "p1")))]
 pub(crate) fn send_to(socket: &net::UdpSocket, buf: &[u8], addr: SocketAddr) -> io::Result<usize> {

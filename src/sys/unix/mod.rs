@@ -133,6 +133,17 @@ cfg_backend! { pipe:
 pub(crate) mod io;
 #[cfg(feature = "net")]
 pub(crate) mod net;
+// Batched UDP (extras): the mechanism chosen per OS, and `sendmmsg`/`recvmmsg` where they exist.
+#[cfg(feature = "net")]
+pub(crate) mod udp;
+#[cfg(all(feature = "net", mio_mmsg_os))]
+mod udp_mmsg;
+// ECN and destination address as ancillary data.
+#[cfg(feature = "net")]
+mod udp_meta;
+// Segmentation offload (UDP_SEGMENT, UDP_GRO): Linux and Android.
+#[cfg(all(feature = "net", any(target_os = "linux", target_os = "android")))]
+mod udp_gso;
 // Also the self-pipe waker's (which the `pipe` arm of `cfg_backend!` selects).
 #[cfg(any(
     feature = "os-ext",

@@ -51,11 +51,11 @@ const UNIX_BACKLOG: i32 = 128;
 
 /// `MSG_NOSIGNAL`: a closed peer is `EPIPE`, never `SIGPIPE`.
 #[cfg(not(mio_apple))]
-const SEND_FLAGS: SendFlags = SendFlags::NOSIGNAL;
+pub(super) const SEND_FLAGS: SendFlags = SendFlags::NOSIGNAL;
 
 /// No `MSG_NOSIGNAL` on Apple's systems: the sockets carry `SO_NOSIGPIPE` instead (`fixup`).
 #[cfg(mio_apple)]
-const SEND_FLAGS: SendFlags = SendFlags::empty();
+pub(super) const SEND_FLAGS: SendFlags = SendFlags::empty();
 
 /// Where the flags exist (`mio_fcntl_flags` unset): set by the creating syscall itself.
 #[cfg(not(mio_fcntl_flags))]

@@ -402,10 +402,41 @@ pub(crate) fn recv_from(
     peek: bool,
 ) -> io::Result<(usize, SocketAddr)> {
     let flags = if peek { MSG_PEEK } else { 0 };
+    let (res, storage, len) = recv_from_raw(socket, buf, flags);
+    let n = res?;
+    let addr = std_addr(&storage, len)?;
+    Ok((n, addr))
+}
+
+/// `recvfrom` for the batch loop (`sys::udp_loop`): a datagram longer than `buf` is not an
+/// error but `(buf.len(), from, true)`. recvfrom (Winsock): "If the datagram or message is
+/// larger than the buffer specified, the buffer is filled with the first part of the datagram,
+/// and recvfrom generates the error WSAEMSGSIZE. For unreliable protocols (for example, UDP)
+/// the excess data is lost".
+pub(crate) fn recv_from_truncated(
+    socket: impl AsSocket,
+    buf: &mut [u8],
+) -> io::Result<(usize, SocketAddr, bool)> {
+    let cap = buf.len();
+    let (res, storage, len) = recv_from_raw(socket, buf, 0);
+    let (n, truncated) = match res {
+        Ok(n) => (n, false),
+        Err(err) if err.raw_os_error() == Some(ws::WSAEMSGSIZE) => (cap, true),
+        Err(err) => return Err(err),
+    };
+    Ok((n, std_addr(&storage, len)?, truncated))
+}
+
+/// One `recvfrom`: its result, and the source address storage and length it filled.
+fn recv_from_raw(
+    socket: impl AsSocket,
+    buf: &mut [u8],
+    flags: i32,
+) -> (io::Result<usize>, SOCKADDR_STORAGE, i32) {
     let mut storage = MaybeUninit::<SOCKADDR_STORAGE>::zeroed();
     let mut len = size_of::<SOCKADDR_STORAGE>() as i32;
     // SAFETY: `buf` is writable for the length given; `storage` has room for `len` bytes.
-    let n = check(unsafe {
+    let res = check(unsafe {
         recvfrom(
             socket.as_socket().as_raw_socket() as SOCKET,
             buf.as_mut_ptr(),
@@ -414,10 +445,11 @@ pub(crate) fn recv_from(
             storage.as_mut_ptr().cast::<SOCKADDR>(),
             &mut len,
         )
-    })?;
-    // SAFETY: `recvfrom` wrote an address of `len` bytes into the zeroed storage.
-    let addr = std_addr(unsafe { storage.assume_init_ref() }, len)?;
-    Ok((n as usize, addr))
+    });
+    // SAFETY: zeroed storage is a valid `SOCKADDR_STORAGE`; `recvfrom` only wrote an address
+    // into it.
+    let storage = unsafe { storage.assume_init() };
+    (res.map(|n| n as usize), storage, len)
 }
 
 /// `send`.
