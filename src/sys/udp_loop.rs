@@ -12,14 +12,23 @@ use std::io;
 
 use crate::net::{RecvDatagram, SendDatagram};
 
-thread_local! {
-    /// Set by the test switch (`mio::net::test_switch::force_loop_fallback`): per thread, so
-    /// one test forcing it leaves the tests running beside it alone.
-    static FORCED: Cell<bool> = const { Cell::new(false) };
-    /// Set by `mio::net::test_switch::force_offload_fallback`: segmented messages leave as
-    /// separate datagrams and receive offload is refused, as on a kernel without them.
-    static NO_OFFLOAD: Cell<bool> = const { Cell::new(false) };
+// Clippy 1.96 (Debian's, which builds the Windows target) reports `missing_const_for_thread_local`
+// on these initializers although they are `const { .. }` already, for x86_64-pc-windows-gnu
+// only; host clippy 1.95 is silent.
+#[allow(clippy::missing_const_for_thread_local)]
+mod switches {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Set by the test switch (`mio::net::test_switch::force_loop_fallback`): per thread, so
+        /// one test forcing it leaves the tests running beside it alone.
+        pub(super) static FORCED: Cell<bool> = const { Cell::new(false) };
+        /// Set by `mio::net::test_switch::force_offload_fallback`: segmented messages leave as
+        /// separate datagrams and receive offload is refused, as on a kernel without them.
+        pub(super) static NO_OFFLOAD: Cell<bool> = const { Cell::new(false) };
+    }
 }
+use switches::{FORCED, NO_OFFLOAD};
 
 /// Makes this thread's sockets behave as if the kernel had no segmentation offload while `on`.
 pub(crate) fn force_no_offload(on: bool) {
