@@ -19,41 +19,19 @@
 
 mod util;
 
-use std::fs::OpenOptions;
 use std::io::{self, Read, Write};
-use std::os::windows::fs::OpenOptionsExt;
-use std::os::windows::io::{FromRawHandle, IntoRawHandle};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpStream, UdpSocket};
 use mio::windows::NamedPipe;
 use mio::{Events, Interest, Poll, Token, Waker};
-use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OVERLAPPED;
 
-use util::{handle_count, run_isolated};
+use util::{handle_count, open_client, run_isolated};
 
 const RW: Interest = Interest::READABLE.add(Interest::WRITABLE);
 
 fn pipe_name() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        r"\\.\pipe\mio-test-win-leaks-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-fn open_client(name: &str) -> NamedPipe {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(FILE_FLAG_OVERLAPPED)
-        .open(name)
-        .unwrap_or_else(|e| panic!("open the client end of {name}: {e}"));
-    // SAFETY: the handle is a pipe client end opened with FILE_FLAG_OVERLAPPED, owned (taken
-    // from the `File`), and not associated with any completion port.
-    unsafe { NamedPipe::from_raw_handle(file.into_raw_handle()) }
+    util::pipe_name("win-leaks")
 }
 
 fn tcp_pair() -> (TcpStream, std::net::TcpStream) {

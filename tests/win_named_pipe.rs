@@ -21,15 +21,14 @@ use util::handle_count;
 use std::fs::OpenOptions;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::windows::fs::OpenOptionsExt;
-use std::os::windows::io::{AsRawHandle, FromRawHandle, IntoRawHandle};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::os::windows::io::{AsRawHandle, FromRawHandle};
 use std::time::{Duration, Instant};
 
 use mio::windows::NamedPipe;
 use mio::{Events, Interest, Poll, Token};
 use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OVERLAPPED;
 
-use util::{run_isolated, running_under_wine};
+use util::{open_client, run_isolated, running_under_wine};
 
 const RW: Interest = Interest::READABLE.add(Interest::WRITABLE);
 const SERVER: Token = Token(0);
@@ -37,28 +36,8 @@ const CLIENT: Token = Token(1);
 /// How long any wait for an event may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(10);
 
-/// A fresh pipe name per call: process id and a counter, so parallel tests and concurrent
-/// runs of this binary never meet.
 fn pipe_name() -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        r"\\.\pipe\mio-test-win-named-pipe-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Opens the client end of `name` for overlapped I/O, as a `NamedPipe`.
-fn open_client(name: &str) -> NamedPipe {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(FILE_FLAG_OVERLAPPED)
-        .open(name)
-        .unwrap_or_else(|e| panic!("open the client end of {name}: {e}"));
-    // SAFETY: the handle is a pipe client end opened with FILE_FLAG_OVERLAPPED, owned (taken
-    // from the `File`), and not associated with any completion port.
-    unsafe { NamedPipe::from_raw_handle(file.into_raw_handle()) }
+    util::pipe_name("win-named-pipe")
 }
 
 /// A copy of an event's flags.

@@ -730,3 +730,33 @@ pub fn registered<S: mio::event::Source>(mut source: S, token: Token) -> (Poll, 
         .expect("register");
     (poll, Events::with_capacity(16), source)
 }
+
+/// A fresh named-pipe name per call: `tag` (the test binary's), the process id and a counter,
+/// so parallel tests and concurrent runs never meet.
+#[cfg(windows)]
+pub fn pipe_name(tag: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        r"\\.\pipe\mio-test-{tag}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Opens the client end of the named pipe `name` for overlapped I/O, as a `NamedPipe`.
+#[cfg(all(windows, feature = "os-ext"))]
+pub fn open_client(name: &str) -> mio::windows::NamedPipe {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::{FromRawHandle, IntoRawHandle};
+    use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OVERLAPPED;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(FILE_FLAG_OVERLAPPED)
+        .open(name)
+        .unwrap_or_else(|e| panic!("open the client end of {name}: {e}"));
+    // SAFETY: the handle is a pipe client end opened with FILE_FLAG_OVERLAPPED, owned (taken
+    // from the `File`), and not associated with any completion port.
+    unsafe { mio::windows::NamedPipe::from_raw_handle(file.into_raw_handle()) }
+}
