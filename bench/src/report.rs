@@ -981,6 +981,12 @@ pub fn render(rep: &Report) -> String {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("udp_bulk.md"),
     ) {
         s.push_str(&udp);
+        // Its profile (`bench/udp_profile.sh`, the table and its reading kept by hand).
+        if let Ok(profile) = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("udp_profile.md"),
+        ) {
+            s.push_str(&profile);
+        }
     }
     // The exclusive-accept counts (`mio-bench --exclusive`, written with `--write`).
     if let Ok(exclusive) = std::fs::read_to_string(

@@ -599,7 +599,8 @@ pub fn section(rows: &[Row], rounds: usize, n: u64, strace_n: u64, when: &str) -
          syscall entries only. The CPU column shows it: (a) costs {:.2} µs of CPU per datagram, \
          (b) {:.2} µs, though (b) makes {:.0}× fewer syscalls. Segmentation offload is what \
          removes the per-datagram trip (one buffer goes through the stack and is cut, or kept \
-         whole for a receiver with `UDP_GRO`): (c) {:.2} µs.\n",
+         whole for a receiver with `UDP_GRO`): (c) {:.2} µs. Where the CPU goes, from \
+         `perf record`: the next section (bench/udp_profile.md).\n",
         cpu("ours_single"),
         cpu("ours_batch"),
         rows.iter()
