@@ -537,6 +537,23 @@ pub fn charts(results: &[Results]) -> Vec<(&'static str, String)> {
                 Some("upstream / raw, for comparison"),
             ),
         ));
+        // smol's `polling`: a peer without a goal; red where ours costs more, and upstream's
+        // ratio to it beside for comparison.
+        charts.push((
+            if suffix.is_empty() {
+                "ours_vs_polling.svg"
+            } else {
+                "ours_vs_polling_cpu.svg"
+            },
+            ratio_chart(
+                &format!("This mio ÷ polling 3.11 ({what})"),
+                "per unit of work, median of rounds, log scale; below 1.0 = faster than polling",
+                &rows(OURS, POLLING, Some((UPSTREAM, POLLING)), m),
+                1.0,
+                "ours / polling",
+                Some("upstream / polling, for comparison"),
+            ),
+        ));
     }
     charts
 }
@@ -762,7 +779,8 @@ pub fn render(rep: &Report) -> String {
     let _ = writeln!(
         w,
         "![ours / upstream, wall clock](bench/charts/ours_vs_upstream.svg)\n\n\
-         ![ours / raw, wall clock](bench/charts/ours_vs_raw.svg)\n"
+         ![ours / raw, wall clock](bench/charts/ours_vs_raw.svg)\n\n\
+         ![ours / polling, wall clock](bench/charts/ours_vs_polling.svg)\n"
     );
     let _ = writeln!(
         w,
@@ -783,7 +801,8 @@ pub fn render(rep: &Report) -> String {
     let _ = writeln!(
         w,
         "\n![ours / upstream, CPU time](bench/charts/ours_vs_upstream_cpu.svg)\n\n\
-         ![ours / raw, CPU time](bench/charts/ours_vs_raw_cpu.svg)\n"
+         ![ours / raw, CPU time](bench/charts/ours_vs_raw_cpu.svg)\n\n\
+         ![ours / polling, CPU time](bench/charts/ours_vs_polling_cpu.svg)\n"
     );
     let _ = writeln!(
         w,
