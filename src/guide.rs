@@ -338,7 +338,9 @@
 //! loop like any event: the handler itself only sets a bit and writes to an fd, the loop gets
 //! the set of signals that arrived. It is coalesced (how often a signal came is lost, as with
 //! the kernel's own pending set), and it coexists with tokio's `signal`, signal-hook and
-//! ctrlc in the same process. Do not use it to wait for a child: `Process` says which child
+//! ctrlc in the same process (all of them go through signal-hook-registry's one handler; CI
+//! runs `compat/tokio-signals.sh`: a storm of 10 000 `SIGUSR1` seen by two `Signals` and by
+//! tokio's stream, then one more seen by all three). Do not use it to wait for a child: `Process` says which child
 //! exited, a `SIGCHLD` does not. Once watched, a signal's default action (terminating the
 //! process) does not come back after the `Signals` is dropped.
 //!
