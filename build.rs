@@ -21,7 +21,7 @@
 //! | cfg | feature | operating systems | what |
 //! |---|---|---|---|
 //! | `mio_timer` | `timer` | Linux, Android, illumos | `mio::timer::Timer` over timerfd |
-//! | `mio_process` | `process` | Linux, Android | `mio::process::Process` over a pidfd (Linux) or `SIGCHLD` (Android, and the Linux fallback) |
+//! | `mio_process` | `process` | Linux, Android, illumos, Solaris, Haiku | `mio::process::Process` over a pidfd (Linux) or `SIGCHLD` (the others, and the Linux fallback) |
 //! | `mio_signal` | `signal` | every Unix | `mio::signal::Signals` |
 //! | `mio_extras` | any of them | where any of the three exists | the `IoSource` plumbing they use |
 //!
@@ -43,7 +43,10 @@ fn main() {
     let feature = |name: &str| env::var_os(format!("CARGO_FEATURE_{name}")).is_some();
     let unix = env::var_os("CARGO_CFG_UNIX").is_some();
     let timer = feature("TIMER") && matches!(os, "linux" | "android" | "illumos");
-    let process = feature("PROCESS") && matches!(os, "linux" | "android");
+    // The SIGCHLD way needs nothing but signals and waitid(2): the Unixes with children whose
+    // kernels give no better handle (illumos, Solaris, Haiku; compile-checked by .ci/targets).
+    let process = feature("PROCESS")
+        && matches!(os, "linux" | "android" | "illumos" | "solaris" | "haiku");
     let signal = feature("SIGNAL") && unix;
     let families = [
         (

@@ -11,7 +11,8 @@
 //! |---|---|
 //! | Linux | a pidfd (pidfd_open(2), Linux 5.3+); where the kernel answers `ENOSYS`, a `SIGCHLD` handler (through signal-hook-registry, as `mio::signal` uses) and `waitid(WNOHANG \| WNOWAIT)`, chosen by the first `Process` and remembered |
 //! | Android | the `SIGCHLD` fallback always (rustix has no pidfd_open(2) for Android); compile-checked only |
-//! | macOS, iOS, the BSDs, illumos, Windows, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
+//! | illumos, Solaris, Haiku | the `SIGCHLD` fallback always (no process-handle mechanism is implemented there: illumos's process contracts could be one); compile-checked only |
+//! | macOS, iOS, the BSDs, Windows, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
 //! | Hermit, WASI | absent: no child processes |
 //!
 //! Enabling the feature on a target without it compiles, without this module.

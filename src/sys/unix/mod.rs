@@ -14,7 +14,8 @@
 //!
 //! The extras (`timer`, `process`, `signal` features; not in upstream mio) have one file per
 //! mechanism, chosen at the end of this file: `timer_timerfd` (Linux, Android, illumos),
-//! `signal_handler` (every Unix), `process_pidfd` (Linux, Android).
+//! `signal_handler` (every Unix), `process_pidfd` (Linux, Android,
+//! illumos, Solaris, Haiku).
 //!
 //! The two wake-up files expose `WakerFd` (`new`, `wake`, `reset`, `AsFd`). [`net`], [`io`]
 //! and [`pipe`] are plain syscall wrappers, independent of the selector.

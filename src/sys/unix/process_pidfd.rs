@@ -1,4 +1,5 @@
-//! The `process` extra on Linux and Android: a child's exit as readability.
+//! The `process` extra on Linux, Android, illumos, Solaris and Haiku: a child's exit as
+//! readability (a pidfd on Linux, the `SIGCHLD` fallback on the others).
 //!
 //! - **pidfd** (Linux 5.3+): pidfd_open(2) gives an fd that "becomes readable" when the
 //!   process terminates (pidfd_open(2), "Use cases for PID file descriptors"). Nothing is
@@ -13,7 +14,7 @@
 //!
 //! The choice is made by the first `Process` and remembered for the process (`MODE`): one
 //! failed syscall at most. Android always takes the fallback: rustix has no pidfd_open(2)
-//! there. `--cfg mio_unsupported_test_process_sigchld` (test-only) forces the
+//! there; illumos, Solaris and Haiku too (no process-handle mechanism is implemented there). `--cfg mio_unsupported_test_process_sigchld` (test-only) forces the
 //! fallback, so that the tests run it on kernels that have pidfd_open.
 
 use std::io;
