@@ -8,8 +8,8 @@
 //! |---|---|---|---|
 //! | receive with metadata | `WSARecvMsg` ([LPFN_WSARECVMSG]), from `WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG)` once per process | XP and later | yes |
 //! | destination address | `IP_PKTINFO` / `IPV6_PKTINFO` options, `in_pktinfo`/`in6_pktinfo` control messages ([IP_PKTINFO]) | XP and later | yes |
-//! | ECN codepoint received | `IP_RECVECN` / `IPV6_RECVECN`, `IP_ECN`/`IPV6_ECN` control messages, an `INT` ([Winsock ECN], [WSASetRecvIPEcn]) | Windows 10 build 20348 and later; before, `IP_RECVTOS` / `IPV6_RECVTCLASS` with `IP_TOS`/`IPV6_TCLASS` messages ([IPPROTO_IP options]) | the `IP_RECVTOS` fallback (see below) |
-//! | ECN codepoint sent | `WSASendMsg` with an `IP_ECN`/`IPV6_ECN` control message ([Winsock ECN]); CE may not be sent ("The send will return with error WSAEINVAL") | Windows 10 build 20348 and later | see `SEND_ECN` below |
+//! | ECN codepoint received | `IP_RECVECN` / `IPV6_RECVECN`, `IP_ECN`/`IPV6_ECN` control messages, an `INT` ([Winsock ECN], [WSASetRecvIPEcn]) | Windows 10 build 20348 and later; before, `IP_RECVTOS` / `IPV6_RECVTCLASS` with `IP_TOS`/`IPV6_TCLASS` messages ([IPPROTO_IP options]) | the `IP_RECVTOS` fallback (`IP_RECVECN` answered `WSAENOPROTOOPT`) |
+//! | ECN codepoint sent | `WSASendMsg` with an `IP_ECN`/`IPV6_ECN` control message ([Winsock ECN]); CE may not be sent ("The send will return with error WSAEINVAL") | Windows 10 build 20348 and later; an older stack's `WSAENOPROTOOPT` makes marked sends `Unsupported` (remembered for the process, `SEND_ECN_REFUSED`) | `WSASendMsg` succeeds but the datagram leaves without the mark (Wine drops the control data; observed, and not detectable here) |
 //! | send offload (USO) | the `UDP_SEND_MSG_SIZE` socket option around one send of the whole buffer ([IPPROTO_UDP options]) | Windows 10 2004 (build 19041) and later | refused: segmented messages leave as separate datagrams |
 //! | receive offload (URO) | `UDP_RECV_MAX_COALESCED_SIZE`; the segment size in a `UDP_COALESCED_INFO` control message (a `DWORD`) | Windows 10 2004 and later | refused: `set_recv_offload` answers `false` |
 //!
@@ -539,7 +539,14 @@ fn send_one(
     let mut control = Control::new();
     let control_len = control.put_int(level, ty, ecn as i32);
     match send_msg(socket, buf, msg.addr.as_ref(), &mut control, control_len) {
-        Err(err) if is_unknown_option(&err) => {
+        // Only the answers that name the option as unknown: a `WSAEINVAL` may be the
+        // datagram's own fault and is returned as is.
+        Err(err)
+            if matches!(
+                err.raw_os_error(),
+                Some(ws::WSAENOPROTOOPT | ws::WSAEOPNOTSUPP)
+            ) =>
+        {
             // The stack does not take the control message (before Windows 10 build 20348).
             SEND_ECN_REFUSED.store(true, Ordering::Relaxed);
             Err(send_ecn_unsupported())
