@@ -413,6 +413,36 @@ mod windows {
         }
     }
 
+    /// Each datagram of a segmented marked message carries the mark (one send with USO, or
+    /// separate `WSASendMsg`s where the stack has none, as under Wine), and its destination.
+    #[test]
+    fn ecn_and_destination_on_segmented_messages() {
+        let tx = bind("127.0.0.1:0");
+        let mut rx = bind("0.0.0.0:0");
+        rx.set_recv_ecn(true).unwrap();
+        rx.set_recv_dst_addr(true).unwrap();
+        let to = SocketAddr::from((Ipv4Addr::LOCALHOST, rx.local_addr().unwrap().port()));
+        let data = vec![7u8; 2500];
+        let batch = [SendDatagram::new(&data)
+            .to(to)
+            .segment_size(1000)
+            .ecn(Ecn::Ect0)];
+        assert_eq!(tx.send_batch(&batch).unwrap(), 1);
+        let got = crate::net_util::udp::recv_bytes(&mut rx, data.len(), 4, 65_535);
+        let lens: Vec<usize> = got
+            .iter()
+            .flat_map(|g| match g.segment_size {
+                Some(size) => g.data.chunks(size).map(<[u8]>::len).collect::<Vec<_>>(),
+                None => vec![g.data.len()],
+            })
+            .collect();
+        assert_eq!(lens, [1000, 1000, 500]);
+        for g in &got {
+            assert_eq!(g.ecn, arrives_as(Ecn::Ect0), "{got:?}");
+            assert_eq!(g.dst, Some(IpAddr::V4(Ipv4Addr::LOCALHOST)), "{got:?}");
+        }
+    }
+
     /// A socket bound to 0.0.0.0 reports which local address each datagram was sent to
     /// (both Windows and Linux, under Wine, answer for 127.0.0.0/8 on loopback).
     #[test]

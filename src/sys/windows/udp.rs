@@ -3,6 +3,9 @@
 //!
 //! Winsock has no `sendmmsg`/`recvmmsg`: a batch is a loop of one call per datagram with the
 //! contract of `sys::udp_loop` (the count of whole messages; `WouldBlock` only when none).
+//! The loop is thus the native path, and the test switch forcing the loop
+//! (`mio::net::test_switch::force_loop_fallback`) changes nothing here; the offload switch
+//! (`force_offload_fallback`) does.
 //!
 //! | what | how | Windows | Wine 8 (what the tests run on) |
 //! |---|---|---|---|
