@@ -416,3 +416,13 @@
 //! fallback (`tests/udp_batch.rs`, `tests/udp_offload.rs`, `tests/udp_meta.rs`), each also
 //! with the portable loop and the offload fallback forced by test-only switches
 //! (`mio::net::test_switch`, hidden from the docs).
+//!
+//! On Windows a batch is a loop of `WSARecvMsg` (for the metadata) and `sendto` (`WSASendMsg`
+//! for an ECN mark); the destination address comes from `IP_PKTINFO`/`IPV6_PKTINFO`, the ECN
+//! codepoint from `IP_RECVECN` (Windows 10 build 20348+) or else `IP_RECVTOS`, offload from
+//! `UDP_SEND_MSG_SIZE`/`UDP_RECV_MAX_COALESCED_SIZE` (Windows 10 2004+), each chosen by what
+//! the stack answers at run time. Windows refuses to send the CE codepoint (`InvalidInput`).
+//! The same tests run under Wine 8, which receives the codepoint through `IP_RECVTOS`, has
+//! no offload (the fallbacks are in effect) and sends marked datagrams without their mark;
+//! the tests assert Wine's answers there and Windows' on Windows (see the table in
+//! `mio::net`).

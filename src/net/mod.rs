@@ -37,11 +37,18 @@
 //! | FreeBSD, NetBSD | `sendmmsg(2)` / `recvmmsg(2)` | its datagrams, each its own header in the same call | no | FreeBSD: as Linux but `IP_RECVDSTADDR`; NetBSD: IPv6 ECN only, destination both |
 //! | Apple's | a loop of `sendmsg(2)` / `recvmsg(2)` | its datagrams, one call each | no | ECN both, `IP_RECVDSTADDR`/`IPV6_PKTINFO` |
 //! | OpenBSD, DragonFly, illumos, Solaris, Haiku | a loop of `sendmsg(2)` / `recvmsg(2)` | its datagrams, one call each | no | IPv6 ECN (not Haiku), destination both (IPv4 only on Haiku) |
-//! | Windows, WASI preview 2, Hermit | a loop of `sendto` / `recvfrom` | its datagrams, one call each | no | `Unsupported` |
+//! | Windows | a loop of `WSARecvMsg` / `sendto` (`WSASendMsg` for a marked datagram) | one send with `UDP_SEND_MSG_SIZE` (USO, Windows 10 2004+); where refused, its datagrams, one call each, and the socket remembers | `UDP_RECV_MAX_COALESCED_SIZE` (URO, Windows 10 2004+), the size from `UDP_COALESCED_INFO` | receive: `IP_RECVECN`/`IPV6_RECVECN` (Windows 10 build 20348+), else `IP_RECVTOS`/`IPV6_RECVTCLASS`; `IP_PKTINFO`/`IPV6_PKTINFO`. Send: `IP_ECN`/`IPV6_ECN` (build 20348+; CE is refused, `InvalidInput`, as Winsock refuses it) |
+//! | WASI preview 2, Hermit | a loop of `sendto` / `recvfrom` | its datagrams, one call each | no | `Unsupported` |
 //!
-//! Only Linux is run here (both backends); the other rows follow each OS's manual and are
-//! compiled for, not run. Where an option is missing, asking for it fails with `Unsupported`
-//! and an ECN mark on send fails the same way: nothing is dropped silently.
+//! Linux is run here (both backends), and Windows under Wine 8; the other rows follow each
+//! OS's manual and are compiled for, not run. Where an option is missing, asking for it
+//! fails with `Unsupported` and an ECN mark on send fails the same way: nothing is dropped
+//! silently by this crate. What Windows lacks is found at run time from its answers, so one
+//! binary does what each version allows. Under Wine 8 (not Windows) the ECN codepoint is
+//! received through the `IP_RECVTOS` fallback, USO and URO are refused (`send_offload()` and
+//! `set_recv_offload(true)` say `false`), and Wine's `WSASendMsg` sends a marked datagram
+//! without its mark (Wine drops the control data without an error, so this crate cannot
+//! tell).
 //!
 //! The contract is the same everywhere: the call returns how many messages went through, in
 //! order, and fails with `WouldBlock` only when none did. As with a single `recv_from`, a

@@ -114,8 +114,14 @@ impl<'a> SendDatagram<'a> {
     ///
     /// Linux, Android, FreeBSD and Apple's send it over IPv4 and IPv6, the other Unixes but
     /// Haiku over IPv6 (RFC 3542); elsewhere (and over IPv4 on NetBSD, OpenBSD, DragonFly,
-    /// illumos, Solaris) the send fails with `Unsupported`. Windows, WASI and Hermit: likewise
+    /// illumos, Solaris) the send fails with `Unsupported`. WASI and Hermit: likewise
     /// `Unsupported`.
+    ///
+    /// Windows sends it with `WSASendMsg` and an `IP_ECN`/`IPV6_ECN` control message (Windows
+    /// 10 build 20348 and later; an older stack that refuses the message makes the send fail
+    /// with `Unsupported`). Windows does not let an application send [`Ecn::Ce`]: such a
+    /// message fails with `InvalidInput` before anything is sent. Wine 8 sends the datagram
+    /// without the mark.
     pub fn ecn(mut self, ecn: Ecn) -> SendDatagram<'a> {
         self.ecn = Some(ecn);
         self
@@ -367,7 +373,8 @@ impl UdpSocket {
     ///
     /// An extra of this crate (not in upstream mio). Linux, Android, FreeBSD and NetBSD send the
     /// batch with one `sendmmsg(2)`; elsewhere (the other Unixes, Windows, WASI preview 2,
-    /// Hermit) it is a loop of single sends with the same result. See the
+    /// Hermit) it is a loop of single sends with the same result (on Windows `sendto`, or
+    /// `WSASendMsg` for a marked datagram). See the
     /// [module table](crate::net#batched-segmented-and-annotated-datagrams).
     ///
     /// # Errors
@@ -493,16 +500,22 @@ impl UdpSocket {
     /// device that cannot checksum, `EINVAL` with checksums off, or a segment larger than the
     /// route's MTU allows); the send then falls back by itself and the socket remembers it.
     ///
-    /// An extra of this crate (not in upstream mio); always `false` except on Linux and
-    /// Android.
+    /// Windows: `UDP_SEND_MSG_SIZE` (USO, Windows 10 2004 and later), set around one send of
+    /// the whole buffer; `true` when the stack knows the option on this socket and did not
+    /// refuse a segmented send on it before (a refusal is remembered by socket handle value).
+    /// Wine 8 does not have it: `false`.
+    ///
+    /// An extra of this crate (not in upstream mio); always `false` except on Linux, Android
+    /// and Windows.
     pub fn send_offload(&self) -> bool {
         sys::udp::send_offload(&self.inner)
     }
 
     /// Asks the kernel to coalesce received datagrams of one flow (receive offload,
-    /// `UDP_GRO`, Linux 5.0 and later) and returns whether it is now in effect: `Ok(false)`
-    /// where the OS has none (every OS but Linux and Android, or an older kernel), in which
-    /// case datagrams keep arriving one by one.
+    /// `UDP_GRO`, Linux 5.0 and later; `UDP_RECV_MAX_COALESCED_SIZE`, Windows 10 2004 and
+    /// later) and returns whether it is now in effect: `Ok(false)` where the OS has none
+    /// (every OS but Linux, Android and Windows, an older kernel or Windows, or Wine), in
+    /// which case datagrams keep arriving one by one.
     ///
     /// With it on, one [`RecvDatagram`] may hold several datagrams of the same size from the
     /// same source (the last one possibly shorter); its
@@ -546,7 +559,12 @@ impl UdpSocket {
     /// # Errors
     ///
     /// `Unsupported` where the OS has no such option: IPv4 on NetBSD, OpenBSD, DragonFly,
-    /// illumos, Solaris and Haiku, IPv6 on Haiku, and Windows, WASI and Hermit.
+    /// illumos, Solaris and Haiku, IPv6 on Haiku, and WASI and Hermit.
+    ///
+    /// Windows: `IP_RECVECN`/`IPV6_RECVECN` (Windows 10 build 20348 and later), else
+    /// `IP_RECVTOS`/`IPV6_RECVTCLASS` (whose whole TOS byte is read for its ECN bits), chosen
+    /// by the stack's answer; both on a dual-stack socket. The datagrams are received with
+    /// `WSARecvMsg`. `Unsupported` when the stack has neither.
     ///
     /// # Examples
     ///
@@ -595,7 +613,9 @@ impl UdpSocket {
     ///
     /// # Errors
     ///
-    /// `Unsupported` where the OS has no such option (IPv6 on Haiku; Windows, WASI, Hermit).
+    /// `Unsupported` where the OS has no such option (IPv6 on Haiku; WASI, Hermit). Windows
+    /// has `IP_PKTINFO`/`IPV6_PKTINFO` (both set on a dual-stack socket, as Winsock's
+    /// `IP_PKTINFO` page asks), read from `WSARecvMsg`'s control data.
     pub fn set_recv_dst_addr(&self, on: bool) -> io::Result<()> {
         sys::udp::set_recv_dst_addr(&self.inner, on)
     }

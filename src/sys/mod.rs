@@ -29,6 +29,9 @@ pub(crate) use self::unix::*;
 
 #[cfg(windows)]
 pub(crate) mod windows;
+/// Batched UDP on Windows: `WSARecvMsg`/`WSASendMsg` with metadata and offload.
+#[cfg(all(windows, feature = "net"))]
+pub(crate) use self::windows::udp;
 #[cfg(windows)]
 #[allow(unused_imports)]
 pub(crate) use self::windows::*;
@@ -36,10 +39,11 @@ pub(crate) use self::windows::*;
 // Batched UDP as a loop of single calls: the mechanism of the OSes without `sendmmsg`.
 #[cfg(all(feature = "net", not(all(target_os = "wasi", target_env = "p1"))))]
 pub(crate) mod udp_loop;
-/// Batched UDP where no OS call batches: the loop.
+/// Batched UDP on WASI preview 2 and Hermit: the loop of `send_to`/`recv_from`, without
+/// metadata or offload. (The Unixes have `unix::udp`, Windows `windows::udp`.)
 #[cfg(all(
     feature = "net",
-    not(unix),
+    not(any(unix, windows)),
     not(all(target_os = "wasi", target_env = "p1"))
 ))]
 pub(crate) mod udp {

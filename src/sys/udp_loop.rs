@@ -3,8 +3,9 @@
 //! order; `WouldBlock` only when none did).
 //!
 //! It is the mechanism of every OS without those calls: the Unixes other than Linux, Android,
-//! FreeBSD and NetBSD (each step a `sendmsg`/`recvmsg`, see `unix::udp`), and Windows, WASI
-//! preview 2 and Hermit (each step the family's `send_to`/`recv_from`, below). A thread can
+//! FreeBSD and NetBSD (each step a `sendmsg`/`recvmsg`, see `unix::udp`), Windows (each step
+//! a `WSARecvMsg`/`WSASendMsg` or `sendto`, see `windows::udp`), and WASI preview 2 and
+//! Hermit (each step the family's `send_to`/`recv_from`, below). A thread can
 //! force it where `sendmmsg` exists ([`force`]), so the Linux tests cover it too.
 
 use std::cell::Cell;
@@ -66,6 +67,8 @@ pub(crate) fn partial(done: usize, err: io::Error) -> io::Result<usize> {
 
 /// Sends each datagram of each message with `send_one(message, datagram index)`. A segmented
 /// message is its datagrams in order, and counts once all of them are sent.
+// Windows has its own loop (a segmented message may go in one send there, see `windows::udp`).
+#[cfg_attr(windows, allow(dead_code))]
 pub(crate) fn send<F>(msgs: &[SendDatagram<'_>], mut send_one: F) -> io::Result<usize>
 where
     F: FnMut(&SendDatagram<'_>, usize) -> io::Result<()>,
@@ -94,8 +97,8 @@ where
     Ok(count)
 }
 
-/// Windows, WASI preview 2 and Hermit: the loop over the family's `send_to`/`recv_from`.
-#[cfg(not(unix))]
+/// WASI preview 2 and Hermit: the loop over the family's `send_to`/`recv_from`.
+#[cfg(not(any(unix, windows)))]
 mod portable {
     use std::io;
     use std::net;
@@ -137,7 +140,7 @@ mod portable {
         })
     }
 }
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 pub(crate) use self::portable::{recv_batch, send_batch};
 
 /// No segmentation offload where batches are a loop (the offload paths are Linux's).
@@ -159,8 +162,8 @@ pub(crate) mod no_offload {
     }
 }
 
-/// No per-datagram metadata where batches are `sendto`/`recvfrom` (Windows, WASI, Hermit).
-#[cfg(not(unix))]
+/// No per-datagram metadata where batches are `sendto`/`recvfrom` (WASI, Hermit).
+#[cfg(not(any(unix, windows)))]
 pub(crate) mod no_meta {
     use std::io;
 

@@ -6,6 +6,7 @@
 //! | [`afd`] | the AFD driver's poll request: socket readiness as completions |
 //! | [`selector`] | `Selector`, `Events`, `Event`, `Waker`, `IoSourceState`: edge triggering on AFD |
 //! | [`net`], [`io`] | Winsock: socket creation, accept, send/recv |
+//! | [`udp`] | batched UDP with metadata (`WSARecvMsg`, `WSASendMsg`) and offload (USO/URO) |
 //! | [`named_pipe`] | overlapped named-pipe I/O behind `mio::windows::NamedPipe` |
 //!
 //! Without `os-poll` only the Winsock wrappers are compiled (their constructors panic, as
@@ -34,6 +35,8 @@ pub(crate) mod named_pipe;
 pub(crate) mod io;
 #[cfg(any(feature = "net", feature = "os-poll"))]
 pub(crate) mod net;
+#[cfg(feature = "net")]
+pub(crate) mod udp;
 
 /// Fault injection for the unit tests: while a thread has `FAIL` set, the calls that check it
 /// fail there (as an invalid handle would make them): AFD poll requests and cancels, and

@@ -43,13 +43,13 @@ pub(crate) fn init() {
 }
 
 /// The last Winsock error.
-fn last_error() -> io::Error {
+pub(super) fn last_error() -> io::Error {
     // SAFETY: reads the calling thread's Winsock error; no arguments.
     io::Error::from_raw_os_error(unsafe { WSAGetLastError() })
 }
 
 /// Maps Winsock's `SOCKET_ERROR` return to the last error.
-fn check(res: i32) -> io::Result<i32> {
+pub(super) fn check(res: i32) -> io::Result<i32> {
     if res == SOCKET_ERROR {
         Err(last_error())
     } else {
@@ -98,12 +98,12 @@ fn set_nonblocking(socket: SOCKET) -> io::Result<()> {
 
 /// A socket address in Winsock's form, with its length.
 #[repr(C)]
-union RawAddr {
+pub(super) union RawAddr {
     v4: SOCKADDR_IN,
     v6: SOCKADDR_IN6,
 }
 
-fn raw_addr(addr: &SocketAddr) -> (RawAddr, i32) {
+pub(super) fn raw_addr(addr: &SocketAddr) -> (RawAddr, i32) {
     match addr {
         SocketAddr::V4(a) => (
             RawAddr {
@@ -142,7 +142,7 @@ fn raw_addr(addr: &SocketAddr) -> (RawAddr, i32) {
 }
 
 /// The std form of an address Winsock filled in.
-fn std_addr(storage: &SOCKADDR_STORAGE, len: i32) -> io::Result<SocketAddr> {
+pub(super) fn std_addr(storage: &SOCKADDR_STORAGE, len: i32) -> io::Result<SocketAddr> {
     match storage.ss_family {
         AF_INET if len as usize >= size_of::<SOCKADDR_IN>() => {
             // SAFETY: the family says the storage holds a `SOCKADDR_IN`, and it is large and
@@ -340,7 +340,7 @@ fn choose_base_socket(
 
 /// `len` as Winsock's `int` length: longer buffers are used up to `i32::MAX` bytes (a short
 /// read or write, as the call allows).
-fn clamp_len(len: usize) -> i32 {
+pub(super) fn clamp_len(len: usize) -> i32 {
     len.min(i32::MAX as usize) as i32
 }
 
