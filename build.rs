@@ -20,10 +20,10 @@
 //!
 //! | cfg | feature | operating systems | what |
 //! |---|---|---|---|
-//! | `mio_timer` | `timer` | Linux, Android, illumos | `mio::timer::Timer` over timerfd |
-//! | `mio_process` | `process` | Linux, Android | `mio::process::Process` over a pidfd (Linux) or `SIGCHLD` (Android, and the Linux fallback) |
+//! | `mio_timer` | `timer` | Linux, Android, illumos; Windows | `mio::timer::Timer` over timerfd; on Windows a waitable timer (`src/sys/windows/timer.rs`) |
+//! | `mio_process` | `process` | Linux, Android; Windows | `mio::process::Process` over a pidfd (Linux) or `SIGCHLD` (Android, and the Linux fallback); on Windows a process handle (`src/sys/windows/process.rs`) |
 //! | `mio_signal` | `signal` | every Unix | `mio::signal::Signals` |
-//! | `mio_extras` | any of them | where any of the three exists | the `IoSource` plumbing they use |
+//! | `mio_extras` | any of them | a Unix where any of the three exists | the `IoSource` plumbing they use (on Windows they are not `IoSource`s: their handles' waits are posted to the port, `src/sys/windows/wait.rs`) |
 //!
 //! Test-only: with `--cfg mio_unsupported_test_libkqueue` a Linux build is a kqueue build
 //! (`mio_kqueue_os`, neither `mio_epoll_os` nor `mio_eventfd_os`) over libkqueue, linked here.
@@ -42,7 +42,8 @@ fn main() {
         os == "linux" && env::var_os("CARGO_CFG_MIO_UNSUPPORTED_TEST_LIBKQUEUE").is_some();
     let feature = |name: &str| env::var_os(format!("CARGO_FEATURE_{name}")).is_some();
     let unix = env::var_os("CARGO_CFG_UNIX").is_some();
-    let timer = feature("TIMER") && matches!(os, "linux" | "android" | "illumos");
+    let windows = os == "windows";
+    let timer = feature("TIMER") && (windows || matches!(os, "linux" | "android" | "illumos"));
     let process = feature("PROCESS") && matches!(os, "linux" | "android");
     let signal = feature("SIGNAL") && unix;
     let families = [
@@ -70,7 +71,7 @@ fn main() {
         ("mio_timer", timer),
         ("mio_process", process),
         ("mio_signal", signal),
-        ("mio_extras", timer || process || signal),
+        ("mio_extras", unix && (timer || process || signal)),
         // sendmmsg/recvmmsg: Linux 3.0, Android, FreeBSD 11, NetBSD 7 (their man pages).
         (
             "mio_mmsg_os",
