@@ -44,7 +44,7 @@ fn main() {
     let unix = env::var_os("CARGO_CFG_UNIX").is_some();
     let windows = os == "windows";
     let timer = feature("TIMER") && (windows || matches!(os, "linux" | "android" | "illumos"));
-    let process = feature("PROCESS") && matches!(os, "linux" | "android");
+    let process = feature("PROCESS") && (windows || matches!(os, "linux" | "android"));
     let signal = feature("SIGNAL") && unix;
     let families = [
         (
