@@ -508,7 +508,7 @@ mod windows {
             let mut poll = Poll::new().unwrap();
             let mut events = Events::with_capacity(64);
             let mut running = cat();
-            let exited = quick();
+            let mut exited = quick();
             wait_exited_unreaped(&exited);
             windows_warm_up();
             let before = fd_count();
@@ -527,6 +527,7 @@ mod windows {
             assert_eq!(fd_count_settled(before), before);
             end(&mut running);
             running.wait().unwrap();
+            exited.wait().unwrap();
         });
     }
 
@@ -534,7 +535,7 @@ mod windows {
     #[test]
     fn poll_dropped_while_armed_and_with_a_packet_queued() {
         let mut running = cat();
-        let exited = quick();
+        let mut exited = quick();
         wait_exited_unreaped(&exited);
         let (poll, events, armed) = setup(&running);
         let mut fired = Process::from_child(&exited).unwrap();
@@ -549,5 +550,6 @@ mod windows {
         wait_exited_unreaped(&running);
         assert!(armed.has_exited().unwrap());
         running.wait().unwrap();
+        exited.wait().unwrap();
     }
 }

@@ -115,6 +115,13 @@ unsafe impl Send for WaitState {}
 // SAFETY: as above: every field is behind the mutex.
 unsafe impl Sync for WaitState {}
 
+// SAFETY: the only non-`Sync` part is the `OVERLAPPED` in `header`, which nobody writes or
+// reads (a posted packet is not I/O: the port only carries its address); the other fields are
+// `Send + Sync` (`Arc`, `Weak`, atomics, integers, a `fn` pointer).
+unsafe impl Send for Packet {}
+// SAFETY: as above.
+unsafe impl Sync for Packet {}
+
 impl std::fmt::Debug for Packet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Packet")
