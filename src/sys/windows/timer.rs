@@ -252,3 +252,45 @@ fn too_far() -> io::Error {
         "timer deadline too far in the future for a waitable timer",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The high-resolution flag is either honoured or refused the way `Timer::new` falls back
+    /// on (`ERROR_INVALID_PARAMETER`), never anything else.
+    #[test]
+    fn high_resolution_or_the_refusal_new_falls_back_on() {
+        match create(CREATE_WAITABLE_TIMER_HIGH_RESOLUTION) {
+            Ok(_) => eprintln!("high-resolution waitable timer: accepted"),
+            Err(err) => {
+                eprintln!("high-resolution waitable timer: refused ({err}); normal timer");
+                assert_eq!(
+                    err.raw_os_error(),
+                    Some(ERROR_INVALID_PARAMETER as i32),
+                    "{err}"
+                );
+                create(0).expect("a normal waitable timer");
+            }
+        }
+    }
+
+    /// What `read` relies on: setting a signalled manual-reset timer makes it non-signalled.
+    #[test]
+    fn setting_a_signalled_timer_resets_it() {
+        let timer = Timer::new().unwrap();
+        set_kernel_timer(timer.wait.raw(), -1).unwrap();
+        // SAFETY: the handle is the timer's; a bounded wait.
+        assert_eq!(
+            unsafe { WaitForSingleObject(timer.wait.raw(), 5000) },
+            WAIT_OBJECT_0
+        );
+        assert!(timer.signalled().unwrap());
+        set_kernel_timer(
+            timer.wait.raw(),
+            due_time(Duration::from_secs(3600)).unwrap(),
+        )
+        .unwrap();
+        assert!(!timer.signalled().unwrap());
+    }
+}
