@@ -22,7 +22,7 @@
 //! |---|---|---|---|
 //! | `mio_timer` | `timer` | Linux, Android, illumos; Windows | `mio::timer::Timer` over timerfd; on Windows a waitable timer (`src/sys/windows/timer.rs`) |
 //! | `mio_process` | `process` | Linux, Android; Windows | `mio::process::Process` over a pidfd (Linux) or `SIGCHLD` (Android, and the Linux fallback); on Windows a process handle (`src/sys/windows/process.rs`) |
-//! | `mio_signal` | `signal` | every Unix | `mio::signal::Signals` |
+//! | `mio_signal` | `signal` | every Unix; Windows | `mio::signal::Signals`; on Windows console control events (`src/sys/windows/signal.rs`) |
 //! | `mio_extras` | any of them | a Unix where any of the three exists | the `IoSource` plumbing they use (on Windows they are not `IoSource`s: their handles' waits are posted to the port, `src/sys/windows/wait.rs`) |
 //!
 //! Test-only: with `--cfg mio_unsupported_test_libkqueue` a Linux build is a kqueue build
@@ -45,7 +45,7 @@ fn main() {
     let windows = os == "windows";
     let timer = feature("TIMER") && (windows || matches!(os, "linux" | "android" | "illumos"));
     let process = feature("PROCESS") && (windows || matches!(os, "linux" | "android"));
-    let signal = feature("SIGNAL") && unix;
+    let signal = feature("SIGNAL") && (unix || windows);
     let families = [
         (
             "mio_epoll_os",

@@ -345,7 +345,9 @@
 //! the kernel's own pending set), and it coexists with tokio's `signal`, signal-hook and
 //! ctrlc in the same process. Do not use it to wait for a child: `Process` says which child
 //! exited, a `SIGCHLD` does not. Once watched, a signal's default action (terminating the
-//! process) does not come back after the `Signals` is dropped.
+//! process) does not come back after the `Signals` is dropped. On Windows the same type
+//! watches console control events instead (`mio::signal::CTRL_C`, `CTRL_BREAK`, `CTRL_CLOSE`,
+//! ...): a graceful shutdown on Ctrl-C is written the same way on both.
 //!
 //! ## 10. UDP at line rate: batches, segmentation offload, ECN (this crate's extension)
 //!
