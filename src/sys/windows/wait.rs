@@ -15,9 +15,10 @@
 //! periodic timer's next period).
 //!
 //! The newer path, `NtCreateWaitCompletionPacket`/`NtAssociateWaitCompletionPacket`
-//! (Windows 8+, undocumented in the Win32 API, not in windows-sys 0.61's bindings), would save
+//! (undocumented NT calls of newer Windows, without bindings in windows-sys 0.61), would save
 //! the thread-pool hop, but Wine 8 (the Windows environment this crate is tested in) does not
-//! implement it: the thread-pool wait is the documented way, and the one that works there.
+//! have it (its ntdll.dll exports neither): the thread-pool wait is the documented way, and
+//! the one that works there.
 //!
 //! # Lifetimes (no packet for freed state)
 //!
