@@ -20,10 +20,10 @@
 //!
 //! | cfg | feature | operating systems | what |
 //! |---|---|---|---|
-//! | `mio_timer` | `timer` | Linux, Android, illumos | `mio::timer::Timer` over timerfd |
-//! | `mio_process` | `process` | Linux, Android, illumos, Solaris, Haiku | `mio::process::Process` over a pidfd (Linux) or `SIGCHLD` (the others, and the Linux fallback) |
-//! | `mio_signal` | `signal` | every Unix | `mio::signal::Signals` |
-//! | `mio_extras` | any of them | where any of the three exists | the `IoSource` plumbing they use |
+//! | `mio_timer` | `timer` | Linux, Android, illumos; Windows | `mio::timer::Timer` over timerfd; on Windows a waitable timer (`src/sys/windows/timer.rs`) |
+//! | `mio_process` | `process` | Linux, Android, illumos, Solaris, Haiku; Windows | `mio::process::Process` over a pidfd (Linux) or `SIGCHLD` (the others, and the Linux fallback); on Windows a process handle (`src/sys/windows/process.rs`) |
+//! | `mio_signal` | `signal` | every Unix; Windows | `mio::signal::Signals`; on Windows console control events (`src/sys/windows/signal.rs`) |
+//! | `mio_extras` | any of them | a Unix where any of the three exists | the `IoSource` plumbing they use (on Windows they are not `IoSource`s: their handles' waits are posted to the port, `src/sys/windows/wait.rs`) |
 //!
 //! Test-only: with `--cfg mio_unsupported_test_libkqueue` a Linux build is a kqueue build
 //! (`mio_kqueue_os`, neither `mio_epoll_os` nor `mio_eventfd_os`) over libkqueue, linked here.
@@ -42,12 +42,13 @@ fn main() {
         os == "linux" && env::var_os("CARGO_CFG_MIO_UNSUPPORTED_TEST_LIBKQUEUE").is_some();
     let feature = |name: &str| env::var_os(format!("CARGO_FEATURE_{name}")).is_some();
     let unix = env::var_os("CARGO_CFG_UNIX").is_some();
-    let timer = feature("TIMER") && matches!(os, "linux" | "android" | "illumos");
+    let windows = os == "windows";
+    let timer = feature("TIMER") && (windows || matches!(os, "linux" | "android" | "illumos"));
     // The SIGCHLD way needs nothing but signals and waitid(2): the Unixes with children whose
     // kernels give no better handle (illumos, Solaris, Haiku; compile-checked by .ci/targets).
     let process = feature("PROCESS")
-        && matches!(os, "linux" | "android" | "illumos" | "solaris" | "haiku");
-    let signal = feature("SIGNAL") && unix;
+        && (windows || matches!(os, "linux" | "android" | "illumos" | "solaris" | "haiku"));
+    let signal = feature("SIGNAL") && (unix || windows);
     let families = [
         (
             "mio_epoll_os",
@@ -73,7 +74,7 @@ fn main() {
         ("mio_timer", timer),
         ("mio_process", process),
         ("mio_signal", signal),
-        ("mio_extras", timer || process || signal),
+        ("mio_extras", unix && (timer || process || signal)),
         // sendmmsg/recvmmsg: Linux 3.0, Android, FreeBSD 11, NetBSD 7 (their man pages).
         (
             "mio_mmsg_os",

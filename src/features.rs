@@ -18,9 +18,9 @@
 //!
 //! | Feature | What it adds | Where |
 //! |---|---|---|
-//! | `timer` | `mio::timer::Timer`: one-shot and periodic timers as event sources | Linux, Android (timerfd; tested with epoll, poll(2) and the kqueue selector over libkqueue), illumos (timerfd, compile-checked); absent elsewhere for now |
-//! | `process` | `mio::process::Process`: a child process's exit as an event source, never reaping | Linux (pidfd; a `SIGCHLD` + `waitid(WNOWAIT)` fallback where pidfd_open(2) answers `ENOSYS`), Android (that fallback always); absent elsewhere for now |
-//! | `signal` | `mio::signal::Signals`: Unix signals as an event source, through the shared handler registry `signal-hook-registry` (a dependency of these two features only) | every Unix; absent on Windows, Hermit and WASI |
+//! | `timer` | `mio::timer::Timer`: one-shot and periodic timers as event sources | Linux, Android (timerfd; tested with epoll, poll(2) and the kqueue selector over libkqueue), illumos (timerfd, compile-checked); Windows (a waitable timer, high-resolution where the system has it, posted to the completion port by a thread-pool wait; tested under Wine); absent elsewhere for now |
+//! | `process` | `mio::process::Process`: a child process's exit as an event source, never reaping | Linux (pidfd; a `SIGCHLD` + `waitid(WNOWAIT)` fallback where pidfd_open(2) answers `ENOSYS`), Android (that fallback always); Windows (a process handle, posted to the completion port by a thread-pool wait; tested under Wine); absent elsewhere for now |
+//! | `signal` | `mio::signal::Signals`: Unix signals as an event source, through the shared handler registry `signal-hook-registry` (a dependency of these two features only) | every Unix; Windows: console control events (`SetConsoleCtrlHandler`; the delivery path tested under Wine, whose headless console cannot generate the events); absent on Hermit and WASI |
 //!
 //! The test-only switch `--cfg mio_unsupported_test_process_sigchld` makes `Process` use its
 //! `SIGCHLD` fallback even where pidfd_open(2) exists, so the fallback is tested (CI runs the

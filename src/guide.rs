@@ -284,7 +284,9 @@
 //! Use a `Timer` when the loop has **a few** deadlines that must fire on time even while other
 //! events keep `poll` busy, when a deadline is set or moved from another thread (every method
 //! takes `&self`), or for a periodic tick whose missed periods must be counted (`read` says how
-//! many passed). Each `Timer` is a kernel object (an fd on Linux).
+//! many passed). Each `Timer` is a kernel object (an fd on Linux; on Windows a waitable timer,
+//! whose expiration reaches the completion port through a thread-pool wait, so arming or
+//! re-arming one also costs a wait registration there).
 //!
 //! Keep a timer wheel (or a heap) in the loop instead, its earliest deadline passed as `poll`'s
 //! timeout, when there are **many** timeouts that are mostly cancelled before they fire
@@ -293,7 +295,7 @@
 //!
 //! ```
 //! # fn main() -> std::io::Result<()> {
-//! # #[cfg(all(feature = "timer", any(target_os = "linux", target_os = "android")))] {
+//! # #[cfg(all(feature = "timer", any(target_os = "linux", target_os = "android", windows)))] {
 //! use std::time::Duration;
 //! use mio::timer::Timer;
 //! use mio::{Events, Interest, Poll, Token};
@@ -331,6 +333,9 @@
 //! own events. On the `SIGCHLD` fallback (older kernels) every child's exit wakes every
 //! `Process` and each checks its child with one `waitid`: fine for tens of children; for
 //! thousands on such kernels, one `Signals` for `SIGCHLD` and a `try_wait` sweep is cheaper.
+//! On Windows a `Process` holds its own process handle (duplicated from the `Child`'s, opened
+//! from a pid, or given to `Process::from_handle`) and one thread-pool wait while registered;
+//! Windows has nothing to reap, so any process this one may open can be watched.
 //!
 //! ### Signals (`signal`): `mio::signal::Signals`
 //!
@@ -342,7 +347,9 @@
 //! runs `compat/tokio-signals.sh`: a storm of 10 000 `SIGUSR1` seen by two `Signals` and by
 //! tokio's stream, then one more seen by all three). Do not use it to wait for a child: `Process` says which child
 //! exited, a `SIGCHLD` does not. Once watched, a signal's default action (terminating the
-//! process) does not come back after the `Signals` is dropped.
+//! process) does not come back after the `Signals` is dropped. On Windows the same type
+//! watches console control events instead (`mio::signal::CTRL_C`, `CTRL_BREAK`, `CTRL_CLOSE`,
+//! ...): a graceful shutdown on Ctrl-C is written the same way on both.
 //!
 //! ## 10. UDP at line rate: batches, segmentation offload, ECN (this crate's extension)
 //!

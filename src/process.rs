@@ -12,7 +12,8 @@
 //! | Linux | a pidfd (pidfd_open(2), Linux 5.3+); where the kernel answers `ENOSYS`, a `SIGCHLD` handler (through signal-hook-registry, as `mio::signal` uses) and `waitid(WNOHANG \| WNOWAIT)`, chosen by the first `Process` and remembered |
 //! | Android | the `SIGCHLD` fallback always (rustix has no pidfd_open(2) for Android); compile-checked only |
 //! | illumos, Solaris, Haiku | the `SIGCHLD` fallback always (no process-handle mechanism is implemented there: illumos's process contracts could be one); compile-checked only |
-//! | macOS, iOS, the BSDs, Windows, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
+//! | Windows | the process handle (duplicated from the `Child`'s, opened from a pid, or given), its signalled state posted to the `Poll`'s completion port by a thread-pool wait; tested under Wine |
+//! | macOS, iOS, the BSDs, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
 //! | Hermit, WASI | absent: no child processes |
 //!
 //! Enabling the feature on a target without it compiles, without this module.
@@ -28,6 +29,7 @@
 use std::io;
 use std::process::Child;
 
+#[cfg(unix)]
 use crate::io_source::IoSource;
 use crate::sys;
 
@@ -57,7 +59,12 @@ use crate::sys;
 /// use mio::process::Process;
 /// use mio::{Events, Interest, Poll, Token};
 ///
-/// let mut child = Command::new("true").spawn()?;
+/// // A child that exits at once.
+/// let mut child = if cfg!(windows) {
+///     Command::new("cmd").args(["/c", "exit 0"]).spawn()?
+/// } else {
+///     Command::new("true").spawn()?
+/// };
 /// let mut poll = Poll::new()?;
 /// let mut events = Events::with_capacity(8);
 /// let mut process = Process::from_child(&child)?;
@@ -77,7 +84,11 @@ use crate::sys;
 /// ```
 #[derive(Debug)]
 pub struct Process {
+    #[cfg(unix)]
     inner: IoSource<sys::Process>,
+    // Windows: not an `IoSource` (no socket): the process handle registers its own waits.
+    #[cfg(windows)]
+    inner: sys::Process,
 }
 
 impl Process {
@@ -89,7 +100,12 @@ impl Process {
     /// `NotFound` if the child was reaped already; otherwise what the OS answers (out of
     /// file descriptors).
     pub fn from_child(child: &Child) -> io::Result<Process> {
-        Process::from_pid(child.id())
+        #[cfg(unix)]
+        return Process::from_pid(child.id());
+        // Windows: a duplicate of the child's own handle (which stays the `Child`'s), valid
+        // even after the child was waited for.
+        #[cfg(windows)]
+        return sys::Process::from_child(child).map(|inner| Process { inner });
     }
 
     /// Watches the process `pid`. With pidfd_open(2) any process can be watched; with the
@@ -101,10 +117,49 @@ impl Process {
     /// `InvalidInput` for 0 or a number above `i32::MAX`, and on the fallback for a process
     /// that is not an unreaped child; `NotFound` for a process that does not exist (or was
     /// reaped); otherwise what the OS answers.
+    ///
+    /// On Windows the process is opened with `OpenProcess` (`SYNCHRONIZE` and
+    /// `PROCESS_QUERY_LIMITED_INFORMATION` access): any process this one may open; `pid` 0 is
+    /// `InvalidInput`, a pid no process has `NotFound`, no access `PermissionDenied`.
     pub fn from_pid(pid: u32) -> io::Result<Process> {
-        sys::Process::new(pid).map(|process| Process {
+        #[cfg(unix)]
+        return sys::Process::new(pid).map(|process| Process {
             inner: IoSource::new(process),
-        })
+        });
+        #[cfg(windows)]
+        return sys::Process::from_pid(pid).map(|inner| Process { inner });
+    }
+
+    /// Watches the process behind `handle` (Windows), taking ownership of it. It needs the
+    /// `SYNCHRONIZE` access right (to wait on it) and `PROCESS_QUERY_LIMITED_INFORMATION`
+    /// (for its pid).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `handle` is not a process handle with query access.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::os::windows::io::OwnedHandle;
+    /// use std::process::Command;
+    /// use mio::process::Process;
+    ///
+    /// let mut child = Command::new("cmd").args(["/c", "exit 3"]).spawn()?;
+    /// let handle: OwnedHandle = child.as_handle().try_clone_to_owned()?;
+    /// # use std::os::windows::io::AsHandle;
+    /// let process = Process::from_handle(handle)?;
+    /// assert_eq!(process.pid(), child.id());
+    /// child.wait()?;
+    /// assert!(process.has_exited()?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(windows)]
+    #[cfg_attr(docsrs, doc(cfg(windows)))]
+    pub fn from_handle(handle: std::os::windows::io::OwnedHandle) -> io::Result<Process> {
+        sys::Process::from_handle(handle).map(|inner| Process { inner })
     }
 
     /// The process id.
@@ -115,6 +170,17 @@ impl Process {
     /// Whether the process has exited (without reaping it). One syscall with a pidfd; on the
     /// fallback, it also consumes the `SIGCHLD` notification.
     pub fn has_exited(&self) -> io::Result<bool> {
+        self.has_exited_os()
+    }
+
+    /// Windows: the process handle is signalled (a zero-timeout wait).
+    #[cfg(windows)]
+    fn has_exited_os(&self) -> io::Result<bool> {
+        self.inner.has_exited()
+    }
+
+    #[cfg(unix)]
+    fn has_exited_os(&self) -> io::Result<bool> {
         let res = self.inner.do_read(|process| match process.has_exited() {
             Ok(true) => Ok(()),
             Ok(false) => Err(io::ErrorKind::WouldBlock.into()),
@@ -128,5 +194,47 @@ impl Process {
     }
 }
 
+#[cfg(unix)]
 impl_io_source_traits!(@source Process);
+#[cfg(unix)]
 impl_io_source_traits!(@borrow Process);
+
+#[cfg(windows)]
+impl crate::event::Source for Process {
+    fn register(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+    ) -> io::Result<()> {
+        self.inner.register(registry.selector(), token, interests)
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+    ) -> io::Result<()> {
+        self.inner.reregister(registry.selector(), token, interests)
+    }
+
+    fn deregister(&mut self, registry: &crate::Registry) -> io::Result<()> {
+        self.inner.deregister(registry.selector())
+    }
+}
+
+/// The process handle (this `Process`'s own): e.g. for `GetExitCodeProcess`.
+#[cfg(windows)]
+impl std::os::windows::io::AsRawHandle for Process {
+    fn as_raw_handle(&self) -> std::os::windows::io::RawHandle {
+        std::os::windows::io::AsRawHandle::as_raw_handle(self.inner.handle())
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsHandle for Process {
+    fn as_handle(&self) -> std::os::windows::io::BorrowedHandle<'_> {
+        std::os::windows::io::AsHandle::as_handle(self.inner.handle())
+    }
+}

@@ -13,21 +13,42 @@
 //!
 //! # Platforms
 //!
-//! Every Unix (Linux, Android, macOS, iOS, the BSDs, illumos, Solaris, Haiku...). Absent on
-//! Windows (console control events are not implemented yet), Hermit and WASI (no signals).
+//! Every Unix (Linux, Android, macOS, iOS, the BSDs, illumos, Solaris, Haiku...). On Windows
+//! the equivalent: console control events ([`CTRL_C`], [`CTRL_BREAK`], [`CTRL_CLOSE`],
+//! [`CTRL_LOGOFF`], [`CTRL_SHUTDOWN`]) through one `SetConsoleCtrlHandler` routine for the
+//! process, which reports an event to every `Signals` watching it and lets the next handler
+//! (in the end the default one) run when none does. Absent on Hermit and WASI (no signals).
 //!
 //! # Caveat: the default action
 //!
 //! Once a signal has a handler, its default action (terminating the process for `SIGINT`,
 //! `SIGTERM`, ...) no longer happens, even after every `Signals` watching it is dropped: the
-//! registry keeps its handler installed. This is the same with tokio and signal-hook.
+//! registry keeps its handler installed. This is the same with tokio and signal-hook. (On
+//! Windows the default action comes back when no `Signals` watches the event any more.)
 
 use std::fmt;
 use std::io;
 use std::os::raw::c_int;
 
+#[cfg(unix)]
 use crate::io_source::IoSource;
 use crate::sys;
+
+/// Windows: Ctrl-C (`CTRL_C_EVENT`), or `GenerateConsoleCtrlEvent`.
+#[cfg(windows)]
+pub const CTRL_C: c_int = sys::signal::CTRL_C;
+/// Windows: Ctrl-Break (`CTRL_BREAK_EVENT`), or `GenerateConsoleCtrlEvent`.
+#[cfg(windows)]
+pub const CTRL_BREAK: c_int = sys::signal::CTRL_BREAK;
+/// Windows: the console is being closed (`CTRL_CLOSE_EVENT`); the process ends soon after.
+#[cfg(windows)]
+pub const CTRL_CLOSE: c_int = sys::signal::CTRL_CLOSE;
+/// Windows: a user is logging off (`CTRL_LOGOFF_EVENT`, services only).
+#[cfg(windows)]
+pub const CTRL_LOGOFF: c_int = sys::signal::CTRL_LOGOFF;
+/// Windows: the system is shutting down (`CTRL_SHUTDOWN_EVENT`, services only).
+#[cfg(windows)]
+pub const CTRL_SHUTDOWN: c_int = sys::signal::CTRL_SHUTDOWN;
 
 /// A set of Unix signals that is readable when one of them arrives.
 ///
@@ -39,13 +60,15 @@ use crate::sys;
 /// kernel merges a standard signal that is already pending; real-time signals, which it
 /// queues, are merged here too).
 ///
-/// Each `Signals` has its own wake-up fd (an eventfd on Linux and Android, a pipe elsewhere).
-/// Dropping it (registered or not) removes its actions from the handler and closes the fd.
+/// Each `Signals` has its own wake-up fd (an eventfd on Linux and Android, a pipe elsewhere;
+/// on Windows an event object). Dropping it (registered or not) removes its actions from the
+/// handler and closes the fd.
 ///
 /// # Examples
 ///
 /// ```
 /// # fn main() -> std::io::Result<()> {
+/// # #[cfg(unix)] {
 /// use std::time::Duration;
 /// use mio::signal::Signals;
 /// use mio::{Events, Interest, Poll, Token};
@@ -72,12 +95,17 @@ use crate::sys;
 ///     }
 /// };
 /// assert!(received.contains(libc::SIGUSR2));
+/// # }
 /// # Ok(())
 /// # }
 /// ```
 #[derive(Debug)]
 pub struct Signals {
+    #[cfg(unix)]
     inner: IoSource<sys::Signals>,
+    // Windows: not an `IoSource` (no socket): its event object's waits are its own.
+    #[cfg(windows)]
+    inner: sys::Signals,
 }
 
 impl Signals {
@@ -89,7 +117,8 @@ impl Signals {
     /// `InvalidInput` for a number that is not a signal of this system, and for `SIGKILL`,
     /// `SIGSTOP` (they cannot be caught), `SIGILL`, `SIGFPE` and `SIGSEGV` (faults of the
     /// thread that raised them, which an event loop cannot handle). Otherwise what the OS
-    /// answers (out of file descriptors).
+    /// answers (out of file descriptors). On Windows `InvalidInput` for anything but the
+    /// `CTRL_*` constants of this module.
     pub fn new(signals: &[c_int]) -> io::Result<Signals> {
         let mut inner = sys::Signals::new()?;
         for &signal in signals {
@@ -97,7 +126,10 @@ impl Signals {
             inner.add(signal)?;
         }
         Ok(Signals {
+            #[cfg(unix)]
             inner: IoSource::new(inner),
+            #[cfg(windows)]
+            inner,
         })
     }
 
@@ -109,16 +141,54 @@ impl Signals {
     /// The signals that arrived since the last call (each once, however often it arrived), or
     /// an error of kind `WouldBlock` if none did. Drains the `Signals` either way.
     pub fn receive(&self) -> io::Result<SignalSet> {
+        self.receive_os()
+    }
+
+    #[cfg(unix)]
+    fn receive_os(&self) -> io::Result<SignalSet> {
         let bits = self.inner.do_read(|signals| signals.take())?;
         // `take` emptied the wake-up fd: drained as after a `WouldBlock`, so the next signal
         // must be reported.
         self.inner.rearm_read();
         Ok(SignalSet { bits })
     }
+
+    /// Windows: `take` resets the event object and arms the wait for the next event.
+    #[cfg(windows)]
+    fn receive_os(&self) -> io::Result<SignalSet> {
+        self.inner.take().map(|bits| SignalSet { bits })
+    }
 }
 
+#[cfg(unix)]
 impl_io_source_traits!(@source Signals);
+#[cfg(unix)]
 impl_io_source_traits!(@borrow Signals);
+
+#[cfg(windows)]
+impl crate::event::Source for Signals {
+    fn register(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+    ) -> io::Result<()> {
+        self.inner.register(registry.selector(), token, interests)
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+    ) -> io::Result<()> {
+        self.inner.reregister(registry.selector(), token, interests)
+    }
+
+    fn deregister(&mut self, registry: &crate::Registry) -> io::Result<()> {
+        self.inner.deregister(registry.selector())
+    }
+}
 
 /// Which signals arrived: what [`Signals::receive`] returns.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -141,7 +211,8 @@ impl SignalSet {
     pub fn iter(&self) -> SignalSetIter {
         SignalSetIter {
             bits: self.bits,
-            last: 0,
+            // Before the lowest: no Unix signal is 0; Windows' `CTRL_C` is.
+            last: if cfg!(windows) { -1 } else { 0 },
         }
     }
 }

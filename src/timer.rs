@@ -12,13 +12,15 @@
 //! |---|---|
 //! | Linux, Android | timerfd on `CLOCK_MONOTONIC`, with every selector (epoll, and poll(2) under `--cfg mio_unsupported_force_poll_poll`) |
 //! | illumos | timerfd (same interface; compile-checked, not run by this crate's CI) |
-//! | macOS, iOS, the BSDs, Windows, Solaris, Hermit, WASI, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
+//! | Windows | a manual-reset waitable timer (high-resolution where the system has it: Windows 10 1803 and later), its expiration posted to the `Poll`'s completion port by a thread-pool wait; tested under Wine |
+//! | macOS, iOS, the BSDs, Solaris, Hermit, WASI, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
 //!
 //! Enabling the feature on a target without a timer compiles, without this module.
 
 use std::io;
 use std::time::{Duration, Instant};
 
+#[cfg(unix)]
 use crate::io_source::IoSource;
 use crate::sys;
 
@@ -71,7 +73,11 @@ use crate::sys;
 /// ```
 #[derive(Debug)]
 pub struct Timer {
+    #[cfg(unix)]
     inner: IoSource<sys::Timer>,
+    // Windows: not an `IoSource` (no socket): the timer registers its own waits.
+    #[cfg(windows)]
+    inner: sys::Timer,
 }
 
 impl Timer {
@@ -82,7 +88,10 @@ impl Timer {
     /// Whatever the OS answers, e.g. out of file descriptors.
     pub fn new() -> io::Result<Timer> {
         sys::Timer::new().map(|timer| Timer {
+            #[cfg(unix)]
             inner: IoSource::new(timer),
+            #[cfg(windows)]
+            inner: timer,
         })
     }
 
@@ -131,11 +140,23 @@ impl Timer {
     /// The number of expirations since the last read or setting (at least 1), or an error of
     /// kind `WouldBlock` if there was none. Drains the timer either way.
     pub fn read(&self) -> io::Result<u64> {
+        self.read_os()
+    }
+
+    #[cfg(unix)]
+    fn read_os(&self) -> io::Result<u64> {
         let expirations = self.inner.do_read(|timer| timer.read())?;
         // One read returns every expiration and zeroes the count (timerfd_create(2)): the timer
         // is drained as after a `WouldBlock`, so the next expiration must be reported.
         self.inner.rearm_read();
         Ok(expirations)
+    }
+
+    /// Windows: the count is computed from the setting (src/sys/windows/timer.rs); a periodic
+    /// timer's next period is armed there.
+    #[cfg(windows)]
+    fn read_os(&self) -> io::Result<u64> {
+        self.inner.read()
     }
 
     fn set(&self, first: Duration, period: Option<Duration>) -> io::Result<()> {
@@ -144,6 +165,7 @@ impl Timer {
         self.inner.set(first, period)?;
         // The expirations not yet read are gone: on a selector that emulates edge triggering,
         // a reported-but-unread expiration must not keep the next one from being reported.
+        #[cfg(unix)]
         self.inner.rearm_read();
         Ok(())
     }
@@ -151,5 +173,48 @@ impl Timer {
 
 // `event::Source` through the `IoSource`, and `AsRawFd`/`AsFd` (the timerfd: inspect or pass
 // it, but reading or setting it directly bypasses the poll(2) selector's bookkeeping).
+#[cfg(unix)]
 impl_io_source_traits!(@source Timer);
+#[cfg(unix)]
 impl_io_source_traits!(@borrow Timer);
+
+#[cfg(windows)]
+impl crate::event::Source for Timer {
+    fn register(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+    ) -> io::Result<()> {
+        self.inner.register(registry.selector(), token, interests)
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &crate::Registry,
+        token: crate::Token,
+        interests: crate::Interest,
+    ) -> io::Result<()> {
+        self.inner.reregister(registry.selector(), token, interests)
+    }
+
+    fn deregister(&mut self, registry: &crate::Registry) -> io::Result<()> {
+        self.inner.deregister(registry.selector())
+    }
+}
+
+/// The waitable timer's handle: inspect or pass it, but setting it directly bypasses the
+/// setting this type keeps (the expiration count).
+#[cfg(windows)]
+impl std::os::windows::io::AsRawHandle for Timer {
+    fn as_raw_handle(&self) -> std::os::windows::io::RawHandle {
+        std::os::windows::io::AsRawHandle::as_raw_handle(self.inner.handle())
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsHandle for Timer {
+    fn as_handle(&self) -> std::os::windows::io::BorrowedHandle<'_> {
+        std::os::windows::io::AsHandle::as_handle(self.inner.handle())
+    }
+}

@@ -7,12 +7,20 @@
 //!
 //! Times are only asserted as orderings (an expiration never comes before its deadline): how
 //! precise timers are is measured by the benchmarks, not asserted.
-// Where `Timer` exists (see src/timer.rs): Linux and Android here (illumos is compile-checked).
-#![cfg(all(feature = "timer", any(target_os = "linux", target_os = "android")))]
+//!
+//! On Windows (under Wine in CI) the same tests run against the waitable-timer backend, plus
+//! the lifecycle tests of its thread-pool waits (`mod windows` at the end).
+// Where `Timer` exists (see src/timer.rs): Linux, Android and Windows here (illumos is
+// compile-checked).
+#![cfg(all(
+    feature = "timer",
+    any(target_os = "linux", target_os = "android", windows)
+))]
 
 mod util;
 
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
@@ -326,6 +334,7 @@ fn drop_while_registered_closes_it_and_reports_nothing() {
         "drop_while_registered_closes_it_and_reports_nothing",
         || {
             libkqueue_warm_up();
+            windows_warm_up();
             let mut poll = Poll::new().unwrap();
             let mut events = Events::with_capacity(8);
             let before = fd_count();
@@ -350,6 +359,17 @@ fn drop_while_registered_closes_it_and_reports_nothing() {
     );
 }
 
+/// Windows: one timer expired through a `Poll`, so that the thread pool's wait thread (made
+/// once per process, with its handles) exists before a handle count. Nothing elsewhere.
+fn windows_warm_up() {
+    #[cfg(windows)]
+    {
+        let (mut poll, mut events, timer) = setup();
+        timer.set_timeout(Duration::ZERO).unwrap();
+        wait_and_read(&mut poll, &mut events, &timer, T);
+    }
+}
+
 #[test]
 fn poll_dropped_first() {
     let (poll, events, timer) = setup();
@@ -363,6 +383,7 @@ fn poll_dropped_first() {
 }
 
 /// poll(2) on the timer's fd, bounded: for a timer no `Poll` watches.
+#[cfg(unix)]
 fn wait_readable_without_poll(timer: &Timer) {
     // SAFETY: the fd belongs to `timer`, which outlives this borrow.
     let fd = unsafe { BorrowedFd::borrow_raw(timer.as_raw_fd()) };
@@ -384,6 +405,21 @@ fn wait_readable_without_poll(timer: &Timer) {
     }
 }
 
+/// WaitForSingleObject on the timer's handle, bounded: for a timer no `Poll` watches.
+#[cfg(windows)]
+fn wait_readable_without_poll(timer: &Timer) {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Foundation::WAIT_OBJECT_0;
+    use windows_sys::Win32::System::Threading::WaitForSingleObject;
+    let ms = EXPECT_TIMEOUT.as_millis() as u32;
+    // SAFETY: the handle belongs to `timer`, alive for the call; a bounded wait.
+    let res = unsafe { WaitForSingleObject(timer.as_raw_handle(), ms) };
+    assert_eq!(
+        res, WAIT_OBJECT_0,
+        "the timer did not expire within {EXPECT_TIMEOUT:?}"
+    );
+}
+
 /// One successful `read` drains the timer: reading once per event (never to `WouldBlock`)
 /// still gets every next expiration reported (on poll(2) the read re-arms the registration).
 #[test]
@@ -400,4 +436,137 @@ fn one_read_per_event_is_enough() {
         }
     }
     timer.cancel().unwrap();
+}
+
+/// The Windows backend's own lifecycle: each armed timer has a thread-pool wait whose callback
+/// posts a packet to the port (src/sys/windows/wait.rs). Disarming must wait for a running
+/// callback, a packet already queued must make no event for a source that changed or went,
+/// and nothing may leak (handles counted as tests/win_leaks.rs does).
+#[cfg(windows)]
+mod windows {
+    use super::*;
+
+    #[test]
+    fn deregister_while_armed_then_no_event() {
+        let (mut poll, mut events, mut timer) = setup();
+        timer.set_timeout(Duration::from_millis(5)).unwrap();
+        poll.registry().deregister(&mut timer).unwrap();
+        expect_no_events(&mut poll, &mut events);
+        // It still expired, and counts.
+        wait_readable_without_poll(&timer);
+        assert_eq!(timer.read().unwrap(), 1);
+    }
+
+    /// A packet posted (the timer expired at once) but not dequeued when the timer is
+    /// deregistered: it is dequeued by the next poll and makes no event.
+    #[test]
+    fn deregister_with_a_packet_queued_then_no_event() {
+        let (mut poll, mut events, mut timer) = setup();
+        timer.set_timeout(Duration::ZERO).unwrap();
+        wait_readable_without_poll(&timer);
+        poll.registry().deregister(&mut timer).unwrap();
+        expect_no_events(&mut poll, &mut events);
+        assert_eq!(timer.read().unwrap(), 1);
+    }
+
+    /// Dropped while armed, while expiring and with packets queued, many times: no crash, no
+    /// event, no handle left.
+    #[test]
+    fn drop_while_armed_many_times() {
+        run_isolated("windows::drop_while_armed_many_times", || {
+            let mut poll = Poll::new().unwrap();
+            let mut events = Events::with_capacity(64);
+            windows_warm_up();
+            let before = fd_count();
+            for i in 0..300u64 {
+                let mut timer = Timer::new().unwrap();
+                poll.registry()
+                    .register(&mut timer, Token(i as usize), Interest::READABLE)
+                    .unwrap();
+                // 0 to 199 µs: some expire before the drop, some while it runs.
+                timer.set_timeout(Duration::from_micros(i % 200)).unwrap();
+                if i % 3 == 0 {
+                    poll_once(&mut poll, &mut events, Some(Duration::ZERO));
+                }
+                drop(timer);
+            }
+            // Packets of dropped timers may still come: none is an event.
+            expect_no_events(&mut poll, &mut events);
+            assert_eq!(fd_count_settled(before), before);
+        });
+    }
+
+    /// The `Poll` dropped with a wait armed and with a packet queued; the timer is set again
+    /// afterwards (arming nothing) and still counts.
+    #[test]
+    fn poll_dropped_while_armed_and_with_a_packet_queued() {
+        let (poll, events, armed) = setup();
+        armed.set_timeout(Duration::from_secs(3600)).unwrap();
+        let mut fired = Timer::new().unwrap();
+        poll.registry()
+            .register(&mut fired, Token(5), Interest::READABLE)
+            .unwrap();
+        fired.set_timeout(Duration::ZERO).unwrap();
+        wait_readable_without_poll(&fired);
+        drop(events);
+        drop(poll);
+        for timer in [&armed, &fired] {
+            timer.set_timeout(Duration::from_millis(1)).unwrap();
+            wait_readable_without_poll(timer);
+            assert_eq!(timer.read().unwrap(), 1);
+        }
+    }
+
+    /// 200 registered timers, each set 50 times (the last setting short): each is seen once,
+    /// with one expiration.
+    #[test]
+    fn two_hundred_timers_rearmed_in_a_loop() {
+        let mut poll = Poll::new().unwrap();
+        let mut events = Events::with_capacity(256);
+        let mut timers: Vec<Timer> = (0..200).map(|_| Timer::new().unwrap()).collect();
+        for (i, timer) in timers.iter_mut().enumerate() {
+            poll.registry()
+                .register(timer, Token(i), Interest::READABLE)
+                .unwrap();
+        }
+        for round in 0..50u64 {
+            for timer in &timers {
+                timer
+                    .set_timeout(Duration::from_secs(3600) + Duration::from_nanos(round))
+                    .unwrap();
+            }
+        }
+        for timer in &timers {
+            timer.set_timeout(Duration::from_millis(1)).unwrap();
+        }
+        let mut seen = vec![0u64; timers.len()];
+        let deadline = Instant::now() + EXPECT_TIMEOUT;
+        while seen.contains(&0) && Instant::now() < deadline {
+            for e in poll_once(&mut poll, &mut events, Some(Duration::from_millis(250))) {
+                match timers[e.token.0].read() {
+                    Ok(n) => seen[e.token.0] += n,
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(err) => panic!("read: {err}"),
+                }
+            }
+        }
+        assert!(
+            seen.iter().all(|&n| n == 1),
+            "expirations per timer: {seen:?}"
+        );
+        expect_no_events(&mut poll, &mut events);
+    }
+
+    /// Set from another thread while the `Poll` waits: the wait is armed there and wakes it.
+    #[test]
+    fn set_from_another_thread_wakes_the_poll() {
+        let (mut poll, mut events, timer) = setup();
+        let timer = std::sync::Arc::new(timer);
+        let setter = std::sync::Arc::clone(&timer);
+        let thread = std::thread::spawn(move || {
+            setter.set_timeout(Duration::from_millis(2)).unwrap();
+        });
+        assert_eq!(wait_and_read(&mut poll, &mut events, &timer, T), 1);
+        thread.join().unwrap();
+    }
 }

@@ -8,6 +8,10 @@
 //! | [`net`], [`io`] | Winsock: socket creation, accept, send/recv |
 //! | [`udp`] | batched UDP with metadata (`WSARecvMsg`, `WSASendMsg`) and offload (USO/URO) |
 //! | [`named_pipe`] | overlapped named-pipe I/O behind `mio::windows::NamedPipe` |
+//! | [`wait`] | a kernel object's signalled state posted to the port (thread-pool waits): the extras' plumbing |
+//! | [`timer`] | the `timer` extra: a waitable timer |
+//! | [`process`] | the `process` extra: a process handle |
+//! | [`signal`] | the `signal` extra: console control events |
 //!
 //! Without `os-poll` only the Winsock wrappers are compiled (their constructors panic, as
 //! everything else in the shell build).
@@ -27,6 +31,23 @@ cfg_os_poll! {
     #[cfg(any(feature = "net", feature = "os-ext"))]
     pub(crate) use self::selector::IoSourceState;
 }
+
+// The extras (build.rs sets `mio_timer`/`mio_process`/`mio_signal` on Windows when their feature is on;
+// both imply `os-poll`).
+#[cfg(mio_timer)]
+mod timer;
+#[cfg(any(mio_timer, mio_process, mio_signal))]
+mod wait;
+#[cfg(mio_timer)]
+pub(crate) use self::timer::Timer;
+#[cfg(mio_process)]
+mod process;
+#[cfg(mio_process)]
+pub(crate) use self::process::Process;
+#[cfg(mio_signal)]
+pub(crate) mod signal;
+#[cfg(mio_signal)]
+pub(crate) use self::signal::{SignalBits, Signals};
 
 #[cfg(feature = "os-ext")]
 pub(crate) mod named_pipe;
