@@ -20,15 +20,23 @@
 //!
 //! | cfg | feature | operating systems | what |
 //! |---|---|---|---|
-//! | `mio_timer` | `timer` | Linux, Android, illumos | `mio::timer::Timer` over timerfd |
-//! | `mio_process` | `process` | Linux, Android | `mio::process::Process` over a pidfd (Linux) or `SIGCHLD` (Android, and the Linux fallback) |
+//! | `mio_timer` | `timer` | Linux, Android, illumos; the kqueue family | `mio::timer::Timer` (either backend below) |
+//! | `mio_timer_timerfd` | `timer` | Linux, Android, illumos (and Linux under the libkqueue cfg with the poll(2) cfg) | the timer over timerfd |
+//! | `mio_timer_kqueue` | `timer` | `mio_kqueue_os` with the kqueue selector (not with `--cfg mio_unsupported_force_poll_poll`) | the timer as an `EVFILT_TIMER` knote on the `Poll`'s own queue |
+//! | `mio_process` | `process` | Linux, Android; the kqueue family | `mio::process::Process` (either backend below) |
+//! | `mio_process_pidfd` | `process` | Linux, Android (and Linux under the libkqueue cfg with the poll(2) cfg) | a pidfd (Linux) or `SIGCHLD` (Android, and the Linux fallback) |
+//! | `mio_process_kqueue` | `process` | `mio_kqueue_os` with the kqueue selector | an `EVFILT_PROC`/`NOTE_EXIT` knote on the `Poll`'s own queue |
 //! | `mio_signal` | `signal` | every Unix | `mio::signal::Signals` |
 //! | `mio_extras` | any of them | where any of the three exists | the `IoSource` plumbing they use |
 //!
 //! Test-only: with `--cfg mio_unsupported_test_libkqueue` a Linux build is a kqueue build
-//! (`mio_kqueue_os`, neither `mio_epoll_os` nor `mio_eventfd_os`) over libkqueue, linked here.
+//! (`mio_kqueue_os`, neither `mio_epoll_os` nor `mio_eventfd_os`) over libkqueue, linked here;
+//! its timer and process are then the kqueue ones (`mio_timer_kqueue`, `mio_process_kqueue`),
+//! exactly the code macOS and the BSDs run. The kqueue extras need the kqueue selector (their
+//! knotes live on the `Poll`'s queue), so `--cfg mio_unsupported_force_poll_poll` turns them
+//! off on the kqueue family (and back to timerfd/pidfd under the libkqueue cfg).
 //!
-//! Only `CARGO_CFG_TARGET_OS`, `CARGO_CFG_UNIX` and the features (`CARGO_FEATURE_*`) are read, so
+//! Only `CARGO_CFG_TARGET_OS`, `CARGO_CFG_UNIX`, the two `--cfg` switches above and the features (`CARGO_FEATURE_*`) are read, so
 //! cross-compiling needs nothing more.
 
 use std::env;
@@ -42,8 +50,20 @@ fn main() {
         os == "linux" && env::var_os("CARGO_CFG_MIO_UNSUPPORTED_TEST_LIBKQUEUE").is_some();
     let feature = |name: &str| env::var_os(format!("CARGO_FEATURE_{name}")).is_some();
     let unix = env::var_os("CARGO_CFG_UNIX").is_some();
-    let timer = feature("TIMER") && matches!(os, "linux" | "android" | "illumos");
-    let process = feature("PROCESS") && matches!(os, "linux" | "android");
+    let poll_forced = env::var_os("CARGO_CFG_MIO_UNSUPPORTED_FORCE_POLL_POLL").is_some();
+    let kqueue_os =
+        libkqueue || apple || matches!(os, "freebsd" | "netbsd" | "openbsd" | "dragonfly");
+    // The kqueue extras add knotes to the kqueue selector's queue: not without that selector.
+    let kqueue_extras = kqueue_os && !poll_forced;
+    let timer_timerfd = feature("TIMER")
+        && matches!(os, "linux" | "android" | "illumos")
+        && !(libkqueue && kqueue_extras);
+    let timer_kqueue = feature("TIMER") && kqueue_extras;
+    let timer = timer_timerfd || timer_kqueue;
+    let process_pidfd =
+        feature("PROCESS") && matches!(os, "linux" | "android") && !(libkqueue && kqueue_extras);
+    let process_kqueue = feature("PROCESS") && kqueue_extras;
+    let process = process_pidfd || process_kqueue;
     let signal = feature("SIGNAL") && unix;
     let families = [
         (
@@ -54,10 +74,7 @@ fn main() {
             "mio_eventfd_os",
             !libkqueue && matches!(os, "linux" | "android"),
         ),
-        (
-            "mio_kqueue_os",
-            libkqueue || apple || matches!(os, "freebsd" | "netbsd" | "openbsd" | "dragonfly"),
-        ),
+        ("mio_kqueue_os", kqueue_os),
         // EVFILT_USER, the kqueue waker's filter: not on NetBSD before 10 nor OpenBSD before
         // 7.8 (kevent answers EINVAL), which get the pipe waker, as upstream mio chooses.
         (
@@ -68,7 +85,11 @@ fn main() {
         ("mio_fcntl_flags", apple || os == "haiku"),
         ("mio_aio", apple || matches!(os, "freebsd" | "dragonfly")),
         ("mio_timer", timer),
+        ("mio_timer_timerfd", timer_timerfd),
+        ("mio_timer_kqueue", timer_kqueue),
         ("mio_process", process),
+        ("mio_process_pidfd", process_pidfd),
+        ("mio_process_kqueue", process_kqueue),
         ("mio_signal", signal),
         ("mio_extras", timer || process || signal),
         // sendmmsg/recvmmsg: Linux 3.0, Android, FreeBSD 11, NetBSD 7 (their man pages).

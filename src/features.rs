@@ -18,8 +18,8 @@
 //!
 //! | Feature | What it adds | Where |
 //! |---|---|---|
-//! | `timer` | `mio::timer::Timer`: one-shot and periodic timers as event sources | Linux, Android (timerfd; tested with epoll, poll(2) and the kqueue selector over libkqueue), illumos (timerfd, compile-checked); absent elsewhere for now |
-//! | `process` | `mio::process::Process`: a child process's exit as an event source, never reaping | Linux (pidfd; a `SIGCHLD` + `waitid(WNOWAIT)` fallback where pidfd_open(2) answers `ENOSYS`), Android (that fallback always); absent elsewhere for now |
+//! | `timer` | `mio::timer::Timer`: one-shot and periodic timers as event sources | Linux, Android (timerfd; tested with epoll and poll(2)), illumos (timerfd, compile-checked), macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly (`EVFILT_TIMER` on the `Poll`'s queue, with the kqueue selector: run over libkqueue, compile-checked for the real kernels); absent elsewhere for now |
+//! | `process` | `mio::process::Process`: a child process's exit as an event source, never reaping | Linux (pidfd; a `SIGCHLD` + `waitid(WNOWAIT)` fallback where pidfd_open(2) answers `ENOSYS`), Android (that fallback always), the kqueue family (`EVFILT_PROC` with `NOTE_EXIT` on the `Poll`'s queue, with the kqueue selector: run over libkqueue, compile-checked for the real kernels); absent elsewhere for now |
 //! | `signal` | `mio::signal::Signals`: Unix signals as an event source, through the shared handler registry `signal-hook-registry` (a dependency of these two features only) | every Unix; absent on Windows, Hermit and WASI |
 //!
 //! The test-only switch `--cfg mio_unsupported_test_process_sigchld` makes `Process` use its

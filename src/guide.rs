@@ -284,7 +284,9 @@
 //! Use a `Timer` when the loop has **a few** deadlines that must fire on time even while other
 //! events keep `poll` busy, when a deadline is set or moved from another thread (every method
 //! takes `&self`), or for a periodic tick whose missed periods must be counted (`read` says how
-//! many passed). Each `Timer` is a kernel object (an fd on Linux).
+//! many passed). Each `Timer` is a kernel object: an fd on Linux (a timerfd), a knote on the
+//! `Poll`'s own queue on macOS and the BSDs (`EVFILT_TIMER`, no fd; nanoseconds on Apple's
+//! systems and FreeBSD, milliseconds rounded up on NetBSD, OpenBSD and DragonFly).
 //!
 //! Keep a timer wheel (or a heap) in the loop instead, its earliest deadline passed as `poll`'s
 //! timeout, when there are **many** timeouts that are mostly cancelled before they fire
@@ -293,7 +295,7 @@
 //!
 //! ```
 //! # fn main() -> std::io::Result<()> {
-//! # #[cfg(all(feature = "timer", any(target_os = "linux", target_os = "android")))] {
+//! # #[cfg(all(feature = "timer", any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "freebsd")))] {
 //! use std::time::Duration;
 //! use mio::timer::Timer;
 //! use mio::{Events, Interest, Poll, Token};
@@ -331,6 +333,8 @@
 //! own events. On the `SIGCHLD` fallback (older kernels) every child's exit wakes every
 //! `Process` and each checks its child with one `waitid`: fine for tens of children; for
 //! thousands on such kernels, one `Signals` for `SIGCHLD` and a `try_wait` sweep is cheaper.
+//! On macOS and the BSDs a `Process` is an `EVFILT_PROC` knote on the `Poll`'s queue (no fd,
+//! exactly its own events; a child that exited before it was registered is reported too).
 //!
 //! ### Signals (`signal`): `mio::signal::Signals`
 //!

@@ -11,7 +11,8 @@
 //! |---|---|
 //! | Linux | a pidfd (pidfd_open(2), Linux 5.3+); where the kernel answers `ENOSYS`, a `SIGCHLD` handler (through signal-hook-registry, as `mio::signal` uses) and `waitid(WNOHANG \| WNOWAIT)`, chosen by the first `Process` and remembered |
 //! | Android | the `SIGCHLD` fallback always (rustix has no pidfd_open(2) for Android); compile-checked only |
-//! | macOS, iOS, the BSDs, illumos, Windows, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
+//! | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly | an `EVFILT_PROC` knote with `NOTE_EXIT` on the `Poll`'s own kqueue (no fd of its own); a process that exited before its registration (the kernels answer `ESRCH`) is reported by a one-shot `EVFILT_TIMER` knote with the same token. [`has_exited`](Process::has_exited) asks waitid(2) with `WNOWAIT` (children) or kill(2) with signal 0 (others: exited once reaped by their parent); on OpenBSD (no waitid(2) in rustix) an `EVFILT_PROC` probe on a queue of its own, which `ESRCH` answers for an exited process. Compile-checked for the real kernels, run in CI on Linux over libkqueue (`--cfg mio_unsupported_test_libkqueue`) |
+//! | the kqueue family under `--cfg mio_unsupported_force_poll_poll`, illumos, Windows, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
 //! | Hermit, WASI | absent: no child processes |
 //!
 //! Enabling the feature on a target without it compiles, without this module.
@@ -27,6 +28,7 @@
 use std::io;
 use std::process::Child;
 
+#[cfg(mio_process_pidfd)]
 use crate::io_source::IoSource;
 use crate::sys;
 
@@ -76,7 +78,11 @@ use crate::sys;
 /// ```
 #[derive(Debug)]
 pub struct Process {
+    #[cfg(mio_process_pidfd)]
     inner: IoSource<sys::Process>,
+    // An `EVFILT_PROC` knote: no fd, its own `event::Source` (src/sys/unix/process_kqueue.rs).
+    #[cfg(mio_process_kqueue)]
+    inner: sys::Process,
 }
 
 impl Process {
@@ -101,9 +107,12 @@ impl Process {
     /// that is not an unreaped child; `NotFound` for a process that does not exist (or was
     /// reaped); otherwise what the OS answers.
     pub fn from_pid(pid: u32) -> io::Result<Process> {
-        sys::Process::new(pid).map(|process| Process {
+        #[cfg(mio_process_pidfd)]
+        return sys::Process::new(pid).map(|process| Process {
             inner: IoSource::new(process),
-        })
+        });
+        #[cfg(mio_process_kqueue)]
+        return sys::Process::new(pid).map(|inner| Process { inner });
     }
 
     /// The process id.
@@ -114,18 +123,25 @@ impl Process {
     /// Whether the process has exited (without reaping it). One syscall with a pidfd; on the
     /// fallback, it also consumes the `SIGCHLD` notification.
     pub fn has_exited(&self) -> io::Result<bool> {
-        let res = self.inner.do_read(|process| match process.has_exited() {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(io::ErrorKind::WouldBlock.into()),
-            Err(err) => Err(err),
-        });
-        match res {
-            Ok(()) => Ok(true),
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(false),
-            Err(err) => Err(err),
+        #[cfg(mio_process_kqueue)]
+        return self.inner.has_exited();
+        #[cfg(mio_process_pidfd)]
+        {
+            let res = self.inner.do_read(|process| match process.has_exited() {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(io::ErrorKind::WouldBlock.into()),
+                Err(err) => Err(err),
+            });
+            match res {
+                Ok(()) => Ok(true),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(false),
+                Err(err) => Err(err),
+            }
         }
     }
 }
 
 impl_io_source_traits!(@source Process);
+// The pidfd (or the fallback's wake-up fd); the kqueue process has no fd.
+#[cfg(mio_process_pidfd)]
 impl_io_source_traits!(@borrow Process);

@@ -12,13 +12,22 @@
 //! |---|---|
 //! | Linux, Android | timerfd on `CLOCK_MONOTONIC`, with every selector (epoll, and poll(2) under `--cfg mio_unsupported_force_poll_poll`) |
 //! | illumos | timerfd (same interface; compile-checked, not run by this crate's CI) |
-//! | macOS, iOS, the BSDs, Windows, Solaris, Hermit, WASI, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
+//! | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly | an `EVFILT_TIMER` knote on the `Poll`'s own kqueue (no fd of its own), in nanoseconds on Apple's systems and FreeBSD, in milliseconds (rounded up) on NetBSD, OpenBSD and DragonFly; the expirations are counted on the monotonic clock the knote runs on. Compile-checked for the real kernels, run in CI on Linux over libkqueue (`--cfg mio_unsupported_test_libkqueue`) |
+//! | the kqueue family under `--cfg mio_unsupported_force_poll_poll`, Windows, Solaris, Hermit, WASI, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
+//!
+//! On the kqueue family the timer has no fd (no `AsRawFd`), and a periodic timer's knote is
+//! kernel-periodic only when armed at one of its expirations: after
+//! [`set_interval_after`](Timer::set_interval_after) with a first expiration other than the
+//! period, or a (re)registration between expirations, the next expiration is reported by a
+//! one-shot knote, and the [`read`](Timer::read) that follows it arms the periodic one (so
+//! the periodic events resume with that read; the counts are exact either way).
 //!
 //! Enabling the feature on a target without a timer compiles, without this module.
 
 use std::io;
 use std::time::{Duration, Instant};
 
+#[cfg(mio_timer_timerfd)]
 use crate::io_source::IoSource;
 use crate::sys;
 
@@ -71,7 +80,11 @@ use crate::sys;
 /// ```
 #[derive(Debug)]
 pub struct Timer {
+    #[cfg(mio_timer_timerfd)]
     inner: IoSource<sys::Timer>,
+    // An `EVFILT_TIMER` knote: no fd, its own `event::Source` (src/sys/unix/timer_kqueue.rs).
+    #[cfg(mio_timer_kqueue)]
+    inner: sys::Timer,
 }
 
 impl Timer {
@@ -81,9 +94,12 @@ impl Timer {
     ///
     /// Whatever the OS answers, e.g. out of file descriptors.
     pub fn new() -> io::Result<Timer> {
-        sys::Timer::new().map(|timer| Timer {
+        #[cfg(mio_timer_timerfd)]
+        return sys::Timer::new().map(|timer| Timer {
             inner: IoSource::new(timer),
-        })
+        });
+        #[cfg(mio_timer_kqueue)]
+        return sys::Timer::new().map(|inner| Timer { inner });
     }
 
     /// Arms the timer to expire once, `after` from now. Zero expires at once (as soon as the
@@ -131,11 +147,16 @@ impl Timer {
     /// The number of expirations since the last read or setting (at least 1), or an error of
     /// kind `WouldBlock` if there was none. Drains the timer either way.
     pub fn read(&self) -> io::Result<u64> {
-        let expirations = self.inner.do_read(|timer| timer.read())?;
-        // One read returns every expiration and zeroes the count (timerfd_create(2)): the timer
-        // is drained as after a `WouldBlock`, so the next expiration must be reported.
-        self.inner.rearm_read();
-        Ok(expirations)
+        #[cfg(mio_timer_timerfd)]
+        {
+            let expirations = self.inner.do_read(|timer| timer.read())?;
+            // One read returns every expiration and zeroes the count (timerfd_create(2)): the
+            // timer is drained as after a `WouldBlock`, so the next expiration must be reported.
+            self.inner.rearm_read();
+            Ok(expirations)
+        }
+        #[cfg(mio_timer_kqueue)]
+        self.inner.read()
     }
 
     fn set(&self, first: Duration, period: Option<Duration>) -> io::Result<()> {
@@ -144,12 +165,15 @@ impl Timer {
         self.inner.set(first, period)?;
         // The expirations not yet read are gone: on a selector that emulates edge triggering,
         // a reported-but-unread expiration must not keep the next one from being reported.
+        #[cfg(mio_timer_timerfd)]
         self.inner.rearm_read();
         Ok(())
     }
 }
 
-// `event::Source` through the `IoSource`, and `AsRawFd`/`AsFd` (the timerfd: inspect or pass
-// it, but reading or setting it directly bypasses the poll(2) selector's bookkeeping).
+// `event::Source` through the `IoSource` (or the kqueue timer's own), and with a timerfd
+// `AsRawFd`/`AsFd` (inspect or pass it, but reading or setting it directly bypasses the poll(2)
+// selector's bookkeeping).
 impl_io_source_traits!(@source Timer);
+#[cfg(mio_timer_timerfd)]
 impl_io_source_traits!(@borrow Timer);
