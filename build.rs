@@ -20,15 +20,25 @@
 //!
 //! | cfg | feature | operating systems | what |
 //! |---|---|---|---|
-//! | `mio_timer` | `timer` | Linux, Android, illumos; Windows | `mio::timer::Timer` over timerfd; on Windows a waitable timer (`src/sys/windows/timer.rs`) |
-//! | `mio_process` | `process` | Linux, Android, illumos, Solaris, Haiku; Windows | `mio::process::Process` over a pidfd (Linux) or `SIGCHLD` (the others, and the Linux fallback); on Windows a process handle (`src/sys/windows/process.rs`) |
+//! | `mio_timer` | `timer` | Linux, Android, illumos; the kqueue family; Windows | `mio::timer::Timer` (one of the backends below) |
+//! | `mio_timer_timerfd` | `timer` | Linux, Android, illumos (and Linux under the libkqueue cfg with the poll(2) cfg) | the timer over timerfd |
+//! | `mio_timer_kqueue` | `timer` | `mio_kqueue_os` with the kqueue selector (not with `--cfg mio_unsupported_force_poll_poll`) | the timer as an `EVFILT_TIMER` knote on the `Poll`'s own queue |
+//! | (`windows`) | `timer` | Windows | a waitable timer (`src/sys/windows/timer.rs`) |
+//! | `mio_process` | `process` | Linux, Android, illumos, Solaris, Haiku; the kqueue family; Windows | `mio::process::Process` (one of the backends below) |
+//! | `mio_process_pidfd` | `process` | Linux, Android, illumos, Solaris, Haiku (and Linux under the libkqueue cfg with the poll(2) cfg) | a pidfd (Linux) or `SIGCHLD` (the others, and the Linux fallback) |
+//! | `mio_process_kqueue` | `process` | `mio_kqueue_os` with the kqueue selector | an `EVFILT_PROC`/`NOTE_EXIT` knote on the `Poll`'s own queue |
+//! | (`windows`) | `process` | Windows | a process handle (`src/sys/windows/process.rs`) |
 //! | `mio_signal` | `signal` | every Unix; Windows | `mio::signal::Signals`; on Windows console control events (`src/sys/windows/signal.rs`) |
 //! | `mio_extras` | any of them | a Unix where any of the three exists | the `IoSource` plumbing they use (on Windows they are not `IoSource`s: their handles' waits are posted to the port, `src/sys/windows/wait.rs`) |
 //!
 //! Test-only: with `--cfg mio_unsupported_test_libkqueue` a Linux build is a kqueue build
-//! (`mio_kqueue_os`, neither `mio_epoll_os` nor `mio_eventfd_os`) over libkqueue, linked here.
+//! (`mio_kqueue_os`, neither `mio_epoll_os` nor `mio_eventfd_os`) over libkqueue, linked here;
+//! its timer and process are then the kqueue ones (`mio_timer_kqueue`, `mio_process_kqueue`),
+//! exactly the code macOS and the BSDs run. The kqueue extras need the kqueue selector (their
+//! knotes live on the `Poll`'s queue), so `--cfg mio_unsupported_force_poll_poll` turns them
+//! off on the kqueue family (and back to timerfd/pidfd under the libkqueue cfg).
 //!
-//! Only `CARGO_CFG_TARGET_OS`, `CARGO_CFG_UNIX` and the features (`CARGO_FEATURE_*`) are read, so
+//! Only `CARGO_CFG_TARGET_OS`, `CARGO_CFG_UNIX`, the two `--cfg` switches above and the features (`CARGO_FEATURE_*`) are read, so
 //! cross-compiling needs nothing more.
 
 use std::env;
@@ -43,11 +53,23 @@ fn main() {
     let feature = |name: &str| env::var_os(format!("CARGO_FEATURE_{name}")).is_some();
     let unix = env::var_os("CARGO_CFG_UNIX").is_some();
     let windows = os == "windows";
-    let timer = feature("TIMER") && (windows || matches!(os, "linux" | "android" | "illumos"));
+    let poll_forced = env::var_os("CARGO_CFG_MIO_UNSUPPORTED_FORCE_POLL_POLL").is_some();
+    let kqueue_os =
+        libkqueue || apple || matches!(os, "freebsd" | "netbsd" | "openbsd" | "dragonfly");
+    // The kqueue extras add knotes to the kqueue selector's queue: not without that selector.
+    let kqueue_extras = kqueue_os && !poll_forced;
+    let timer_timerfd = feature("TIMER")
+        && matches!(os, "linux" | "android" | "illumos")
+        && !(libkqueue && kqueue_extras);
+    let timer_kqueue = feature("TIMER") && kqueue_extras;
+    let timer = timer_timerfd || timer_kqueue || (feature("TIMER") && windows);
     // The SIGCHLD way needs nothing but signals and waitid(2): the Unixes with children whose
     // kernels give no better handle (illumos, Solaris, Haiku; compile-checked by .ci/targets).
-    let process = feature("PROCESS")
-        && (windows || matches!(os, "linux" | "android" | "illumos" | "solaris" | "haiku"));
+    let process_pidfd = feature("PROCESS")
+        && matches!(os, "linux" | "android" | "illumos" | "solaris" | "haiku")
+        && !(libkqueue && kqueue_extras);
+    let process_kqueue = feature("PROCESS") && kqueue_extras;
+    let process = process_pidfd || process_kqueue || (feature("PROCESS") && windows);
     let signal = feature("SIGNAL") && (unix || windows);
     let families = [
         (
@@ -58,10 +80,7 @@ fn main() {
             "mio_eventfd_os",
             !libkqueue && matches!(os, "linux" | "android"),
         ),
-        (
-            "mio_kqueue_os",
-            libkqueue || apple || matches!(os, "freebsd" | "netbsd" | "openbsd" | "dragonfly"),
-        ),
+        ("mio_kqueue_os", kqueue_os),
         // EVFILT_USER, the kqueue waker's filter: not on NetBSD before 10 nor OpenBSD before
         // 7.8 (kevent answers EINVAL), which get the pipe waker, as upstream mio chooses.
         (
@@ -72,7 +91,11 @@ fn main() {
         ("mio_fcntl_flags", apple || os == "haiku"),
         ("mio_aio", apple || matches!(os, "freebsd" | "dragonfly")),
         ("mio_timer", timer),
+        ("mio_timer_timerfd", timer_timerfd),
+        ("mio_timer_kqueue", timer_kqueue),
         ("mio_process", process),
+        ("mio_process_pidfd", process_pidfd),
+        ("mio_process_kqueue", process_kqueue),
         ("mio_signal", signal),
         ("mio_extras", unix && (timer || process || signal)),
         // sendmmsg/recvmmsg: Linux 3.0, Android, FreeBSD 11, NetBSD 7 (their man pages).

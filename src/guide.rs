@@ -284,9 +284,11 @@
 //! Use a `Timer` when the loop has **a few** deadlines that must fire on time even while other
 //! events keep `poll` busy, when a deadline is set or moved from another thread (every method
 //! takes `&self`), or for a periodic tick whose missed periods must be counted (`read` says how
-//! many passed). Each `Timer` is a kernel object (an fd on Linux; on Windows a waitable timer,
-//! whose expiration reaches the completion port through a thread-pool wait, so arming or
-//! re-arming one also costs a wait registration there).
+//! many passed). Each `Timer` is a kernel object: an fd on Linux (a timerfd), a knote on the
+//! `Poll`'s own queue on macOS and the BSDs (`EVFILT_TIMER`, no fd; nanoseconds on Apple's
+//! systems and FreeBSD, milliseconds rounded up on NetBSD, OpenBSD and DragonFly), a waitable
+//! timer on Windows (whose expiration reaches the completion port through a thread-pool wait,
+//! so arming or re-arming one also costs a wait registration there).
 //!
 //! Keep a timer wheel (or a heap) in the loop instead, its earliest deadline passed as `poll`'s
 //! timeout, when there are **many** timeouts that are mostly cancelled before they fire
@@ -295,7 +297,7 @@
 //!
 //! ```
 //! # fn main() -> std::io::Result<()> {
-//! # #[cfg(all(feature = "timer", any(target_os = "linux", target_os = "android", windows)))] {
+//! # #[cfg(all(feature = "timer", any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "freebsd", windows)))] {
 //! use std::time::Duration;
 //! use mio::timer::Timer;
 //! use mio::{Events, Interest, Poll, Token};
@@ -333,6 +335,8 @@
 //! own events. On the `SIGCHLD` fallback (older kernels) every child's exit wakes every
 //! `Process` and each checks its child with one `waitid`: fine for tens of children; for
 //! thousands on such kernels, one `Signals` for `SIGCHLD` and a `try_wait` sweep is cheaper.
+//! On macOS and the BSDs a `Process` is an `EVFILT_PROC` knote on the `Poll`'s queue (no fd,
+//! exactly its own events; a child that exited before it was registered is reported too).
 //! On Windows a `Process` holds its own process handle (duplicated from the `Child`'s, opened
 //! from a pid, or given to `Process::from_handle`) and one thread-pool wait while registered;
 //! Windows has nothing to reap, so any process this one may open can be watched.

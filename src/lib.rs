@@ -142,14 +142,25 @@ pub mod features;
 pub mod guide;
 
 // The extras of this crate (not in upstream mio), each behind its own feature and present where
-// build.rs found an implementation for the target (`mio_timer`, ...).
-#[cfg(mio_process)]
+// build.rs found an implementation for the target (`mio_timer`, ...). The kqueue ones need the
+// kqueue selector, which `--cfg mio_unsupported_force_poll_poll` replaces: build.rs sees that
+// switch in RUSTFLAGS, not when it is handed to rustc alone (`cargo rustc -- --cfg ...`), so it
+// is checked here too.
+#[cfg(any(
+    mio_process_pidfd,
+    all(mio_process_kqueue, not(mio_unsupported_force_poll_poll)),
+    all(windows, mio_process)
+))]
 #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
 pub mod process;
 #[cfg(mio_signal)]
 #[cfg_attr(docsrs, doc(cfg(feature = "signal")))]
 pub mod signal;
-#[cfg(mio_timer)]
+#[cfg(any(
+    mio_timer_timerfd,
+    all(mio_timer_kqueue, not(mio_unsupported_force_poll_poll)),
+    all(windows, mio_timer)
+))]
 #[cfg_attr(docsrs, doc(cfg(feature = "timer")))]
 pub mod timer;
 

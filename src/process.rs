@@ -12,8 +12,9 @@
 //! | Linux | a pidfd (pidfd_open(2), Linux 5.3+); where the kernel answers `ENOSYS`, a `SIGCHLD` handler (through signal-hook-registry, as `mio::signal` uses) and `waitid(WNOHANG \| WNOWAIT)`, chosen by the first `Process` and remembered |
 //! | Android | the `SIGCHLD` fallback always (rustix has no pidfd_open(2) for Android); compile-checked only |
 //! | illumos, Solaris, Haiku | the `SIGCHLD` fallback always (no process-handle mechanism is implemented there: illumos's process contracts could be one); compile-checked only |
+//! | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly | an `EVFILT_PROC` knote with `NOTE_EXIT` on the `Poll`'s own kqueue (no fd of its own); a process that exited before its registration (the kernels answer `ESRCH`) is reported by a one-shot `EVFILT_TIMER` knote with the same token. [`has_exited`](Process::has_exited) asks waitid(2) with `WNOWAIT` (children) or kill(2) with signal 0 (others: exited once reaped by their parent); on OpenBSD (no waitid(2) in rustix) an `EVFILT_PROC` probe on a queue of its own, which `ESRCH` answers for an exited process. Compile-checked for the real kernels, run in CI on Linux over libkqueue (`--cfg mio_unsupported_test_libkqueue`) |
 //! | Windows | the process handle (duplicated from the `Child`'s, opened from a pid, or given), its signalled state posted to the `Poll`'s completion port by a thread-pool wait; tested under Wine |
-//! | macOS, iOS, the BSDs, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
+//! | the kqueue family under `--cfg mio_unsupported_force_poll_poll`, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
 //! | Hermit, WASI | absent: no child processes |
 //!
 //! Enabling the feature on a target without it compiles, without this module.
@@ -29,7 +30,7 @@
 use std::io;
 use std::process::Child;
 
-#[cfg(unix)]
+#[cfg(mio_process_pidfd)]
 use crate::io_source::IoSource;
 use crate::sys;
 
@@ -84,10 +85,11 @@ use crate::sys;
 /// ```
 #[derive(Debug)]
 pub struct Process {
-    #[cfg(unix)]
+    #[cfg(mio_process_pidfd)]
     inner: IoSource<sys::Process>,
-    // Windows: not an `IoSource` (no socket): the process handle registers its own waits.
-    #[cfg(windows)]
+    // Elsewhere no `IoSource`: an `EVFILT_PROC` knote (src/sys/unix/process_kqueue.rs), a
+    // process handle whose waits are posted to the port (src/sys/windows/process.rs).
+    #[cfg(not(mio_process_pidfd))]
     inner: sys::Process,
 }
 
@@ -122,10 +124,12 @@ impl Process {
     /// `PROCESS_QUERY_LIMITED_INFORMATION` access): any process this one may open; `pid` 0 is
     /// `InvalidInput`, a pid no process has `NotFound`, no access `PermissionDenied`.
     pub fn from_pid(pid: u32) -> io::Result<Process> {
-        #[cfg(unix)]
+        #[cfg(mio_process_pidfd)]
         return sys::Process::new(pid).map(|process| Process {
             inner: IoSource::new(process),
         });
+        #[cfg(mio_process_kqueue)]
+        return sys::Process::new(pid).map(|inner| Process { inner });
         #[cfg(windows)]
         return sys::Process::from_pid(pid).map(|inner| Process { inner });
     }
@@ -170,33 +174,28 @@ impl Process {
     /// Whether the process has exited (without reaping it). One syscall with a pidfd; on the
     /// fallback, it also consumes the `SIGCHLD` notification.
     pub fn has_exited(&self) -> io::Result<bool> {
-        self.has_exited_os()
-    }
-
-    /// Windows: the process handle is signalled (a zero-timeout wait).
-    #[cfg(windows)]
-    fn has_exited_os(&self) -> io::Result<bool> {
-        self.inner.has_exited()
-    }
-
-    #[cfg(unix)]
-    fn has_exited_os(&self) -> io::Result<bool> {
-        let res = self.inner.do_read(|process| match process.has_exited() {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(io::ErrorKind::WouldBlock.into()),
-            Err(err) => Err(err),
-        });
-        match res {
-            Ok(()) => Ok(true),
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(false),
-            Err(err) => Err(err),
+        #[cfg(not(mio_process_pidfd))]
+        return self.inner.has_exited();
+        #[cfg(mio_process_pidfd)]
+        {
+            let res = self.inner.do_read(|process| match process.has_exited() {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(io::ErrorKind::WouldBlock.into()),
+                Err(err) => Err(err),
+            });
+            match res {
+                Ok(()) => Ok(true),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(false),
+                Err(err) => Err(err),
+            }
         }
     }
 }
 
 #[cfg(unix)]
 impl_io_source_traits!(@source Process);
-#[cfg(unix)]
+// The pidfd (or the fallback's wake-up fd); the kqueue process has no fd.
+#[cfg(mio_process_pidfd)]
 impl_io_source_traits!(@borrow Process);
 
 #[cfg(windows)]

@@ -12,15 +12,23 @@
 //! |---|---|
 //! | Linux, Android | timerfd on `CLOCK_MONOTONIC`, with every selector (epoll, and poll(2) under `--cfg mio_unsupported_force_poll_poll`) |
 //! | illumos | timerfd (same interface; compile-checked, not run by this crate's CI) |
+//! | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly | an `EVFILT_TIMER` knote on the `Poll`'s own kqueue (no fd of its own), in nanoseconds on Apple's systems and FreeBSD, in milliseconds (rounded up) on NetBSD, OpenBSD and DragonFly; the expirations are counted on the monotonic clock the knote runs on. Compile-checked for the real kernels, run in CI on Linux over libkqueue (`--cfg mio_unsupported_test_libkqueue`) |
 //! | Windows | a manual-reset waitable timer (high-resolution where the system has it: Windows 10 1803 and later), its expiration posted to the `Poll`'s completion port by a thread-pool wait; tested under Wine |
-//! | macOS, iOS, the BSDs, Solaris, Hermit, WASI, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
+//! | the kqueue family under `--cfg mio_unsupported_force_poll_poll`, Solaris, Hermit, WASI, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
+//!
+//! On the kqueue family the timer has no fd (no `AsRawFd`), and a periodic timer's knote is
+//! kernel-periodic only when armed at one of its expirations: after
+//! [`set_interval_after`](Timer::set_interval_after) with a first expiration other than the
+//! period, or a (re)registration between expirations, the next expiration is reported by a
+//! one-shot knote, and the [`read`](Timer::read) that follows it arms the periodic one (so
+//! the periodic events resume with that read; the counts are exact either way).
 //!
 //! Enabling the feature on a target without a timer compiles, without this module.
 
 use std::io;
 use std::time::{Duration, Instant};
 
-#[cfg(unix)]
+#[cfg(mio_timer_timerfd)]
 use crate::io_source::IoSource;
 use crate::sys;
 
@@ -73,10 +81,12 @@ use crate::sys;
 /// ```
 #[derive(Debug)]
 pub struct Timer {
-    #[cfg(unix)]
+    #[cfg(mio_timer_timerfd)]
     inner: IoSource<sys::Timer>,
-    // Windows: not an `IoSource` (no socket): the timer registers its own waits.
-    #[cfg(windows)]
+    // Elsewhere no `IoSource`: an `EVFILT_TIMER` knote (src/sys/unix/timer_kqueue.rs), a
+    // waitable timer whose waits are posted to the port (src/sys/windows/timer.rs); each is
+    // its own `event::Source`.
+    #[cfg(not(mio_timer_timerfd))]
     inner: sys::Timer,
 }
 
@@ -87,12 +97,12 @@ impl Timer {
     ///
     /// Whatever the OS answers, e.g. out of file descriptors.
     pub fn new() -> io::Result<Timer> {
-        sys::Timer::new().map(|timer| Timer {
-            #[cfg(unix)]
+        #[cfg(mio_timer_timerfd)]
+        return sys::Timer::new().map(|timer| Timer {
             inner: IoSource::new(timer),
-            #[cfg(windows)]
-            inner: timer,
-        })
+        });
+        #[cfg(not(mio_timer_timerfd))]
+        return sys::Timer::new().map(|inner| Timer { inner });
     }
 
     /// Arms the timer to expire once, `after` from now. Zero expires at once (as soon as the
@@ -140,22 +150,17 @@ impl Timer {
     /// The number of expirations since the last read or setting (at least 1), or an error of
     /// kind `WouldBlock` if there was none. Drains the timer either way.
     pub fn read(&self) -> io::Result<u64> {
-        self.read_os()
-    }
-
-    #[cfg(unix)]
-    fn read_os(&self) -> io::Result<u64> {
-        let expirations = self.inner.do_read(|timer| timer.read())?;
-        // One read returns every expiration and zeroes the count (timerfd_create(2)): the timer
-        // is drained as after a `WouldBlock`, so the next expiration must be reported.
-        self.inner.rearm_read();
-        Ok(expirations)
-    }
-
-    /// Windows: the count is computed from the setting (src/sys/windows/timer.rs); a periodic
-    /// timer's next period is armed there.
-    #[cfg(windows)]
-    fn read_os(&self) -> io::Result<u64> {
+        #[cfg(mio_timer_timerfd)]
+        {
+            let expirations = self.inner.do_read(|timer| timer.read())?;
+            // One read returns every expiration and zeroes the count (timerfd_create(2)): the
+            // timer is drained as after a `WouldBlock`, so the next expiration must be reported.
+            self.inner.rearm_read();
+            Ok(expirations)
+        }
+        // The count is computed from the setting (src/sys/unix/timer_kqueue.rs,
+        // src/sys/windows/timer.rs); a periodic timer's next period is armed there.
+        #[cfg(not(mio_timer_timerfd))]
         self.inner.read()
     }
 
@@ -165,17 +170,18 @@ impl Timer {
         self.inner.set(first, period)?;
         // The expirations not yet read are gone: on a selector that emulates edge triggering,
         // a reported-but-unread expiration must not keep the next one from being reported.
-        #[cfg(unix)]
+        #[cfg(mio_timer_timerfd)]
         self.inner.rearm_read();
         Ok(())
     }
 }
 
-// `event::Source` through the `IoSource`, and `AsRawFd`/`AsFd` (the timerfd: inspect or pass
-// it, but reading or setting it directly bypasses the poll(2) selector's bookkeeping).
+// `event::Source` through the `IoSource` (or the kqueue timer's own), and with a timerfd
+// `AsRawFd`/`AsFd` (inspect or pass it, but reading or setting it directly bypasses the poll(2)
+// selector's bookkeeping).
 #[cfg(unix)]
 impl_io_source_traits!(@source Timer);
-#[cfg(unix)]
+#[cfg(mio_timer_timerfd)]
 impl_io_source_traits!(@borrow Timer);
 
 #[cfg(windows)]

@@ -1,8 +1,11 @@
 //! Tests of the `process` extra (`mio::process::Process`, not in upstream mio): a child's exit
 //! before and after registration, many children, never reaping, bad pids, and the full
-//! lifecycle. They run under epoll, poll(2) and the kqueue selector over libkqueue, with a
-//! pidfd; `--cfg mio_unsupported_test_process_sigchld` runs them on the SIGCHLD fallback
-//! (CI does, with the pipe-waker run).
+//! lifecycle. They run under epoll and poll(2) with a pidfd, `--cfg
+//! mio_unsupported_test_process_sigchld` runs them on the SIGCHLD fallback (CI does, with the
+//! pipe-waker run), and under the kqueue selector over libkqueue (`--cfg
+//! mio_unsupported_test_libkqueue`) they run the kqueue process (an `EVFILT_PROC` knote on the
+//! `Poll`'s queue, and for a zombie the one-shot `EVFILT_TIMER` the BSDs need), the code macOS
+//! and the BSDs run.
 //!
 //! Children are `cat` with a piped stdin: it exits when the test closes that pipe, so the
 //! test decides when, without sleeping. On the fallback any child's exit (other tests' too:
@@ -552,4 +555,48 @@ mod windows {
         running.wait().unwrap();
         exited.wait().unwrap();
     }
+}
+
+/// A child that exited before its registration (a zombie, not reaped): readable all the same
+/// (on kqueue the BSDs refuse `EVFILT_PROC` on it with `ESRCH`, and a one-shot timer knote
+/// with the token reports it), and again after a reregister with another token; nothing after
+/// a deregister.
+#[test]
+fn zombie_registered_then_reregistered_and_deregistered() {
+    let mut child = quick();
+    wait_exited_unreaped(&child);
+    let (mut poll, mut events, mut process) = setup(&child);
+    expect_exit(&mut poll, &mut events, &process, P);
+    poll.registry()
+        .reregister(&mut process, Token(11), Interest::READABLE)
+        .unwrap();
+    expect_exit(&mut poll, &mut events, &process, Token(11));
+    poll.registry().deregister(&mut process).unwrap();
+    poll.registry()
+        .register(&mut process, Token(12), Interest::READABLE)
+        .unwrap();
+    poll.registry().deregister(&mut process).unwrap();
+    let seen = poll_once(&mut poll, &mut events, Some(NO_EVENT_TIMEOUT));
+    assert!(seen.iter().all(|e| e.token != Token(12)), "{seen:?}");
+    // Never reaped.
+    assert!(child.wait().unwrap().success());
+}
+
+/// The `Poll` dropped first while registered: a new `Poll` hears nothing of the exit (on
+/// kqueue the knote stays on the dropped `Poll`'s queue, which the `Process` keeps open).
+#[test]
+fn poll_dropped_first_then_exit_never_reaches_a_new_poll() {
+    let mut child = cat();
+    let (poll, events, process) = setup(&child);
+    drop(events);
+    drop(poll);
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    end(&mut child);
+    wait_exited_unreaped(&child);
+    let seen = poll_once(&mut poll, &mut events, Some(NO_EVENT_TIMEOUT));
+    assert!(seen.is_empty(), "{seen:?}");
+    assert!(process.has_exited().unwrap());
+    drop(process);
+    assert!(child.wait().unwrap().success());
 }

@@ -84,6 +84,10 @@ pub(crate) mod translate {
     pub(crate) const EV_DISABLE: u16 = 0x0008;
     /// "After the event is retrieved by the user, its state is reset": edge triggering.
     pub(crate) const EV_CLEAR: u16 = 0x0020;
+    /// "Causes the event to return only the first occurrence of the filter being triggered.
+    /// After the user retrieves the event from the kqueue, it is deleted": the one-shot
+    /// `EVFILT_TIMER` knotes of the `timer` extra.
+    pub(crate) const EV_ONESHOT: u16 = 0x0010;
     /// "Disable the event source immediately after delivery of an event": `Trigger::Oneshot`.
     /// Chosen over `EV_ONESHOT` (which deletes the kevent) so that the fired registration still
     /// exists: `reregister` finds it (and replaces it with a new one) and `deregister` deletes
@@ -118,6 +122,14 @@ pub(crate) mod translate {
         Aio,
         /// `EVFILT_LIO` (FreeBSD): a lio_listio(2) batch finished.
         Lio,
+        /// `EVFILT_TIMER`: the `timer` extra's knotes ("Establishes an arbitrary timer
+        /// identified by ident"), reported readable.
+        #[cfg_attr(not(any(mio_timer_kqueue, mio_process_kqueue)), allow(dead_code))]
+        Timer,
+        /// `EVFILT_PROC` with `NOTE_EXIT`: the `process` extra's knotes ("the process has
+        /// exited"), reported readable.
+        #[cfg_attr(not(any(mio_timer_kqueue, mio_process_kqueue)), allow(dead_code))]
+        Proc,
         /// Anything else (a filter someone else added to the queue through its fd).
         Other,
     }
@@ -311,7 +323,10 @@ pub(crate) mod translate {
 
     impl Raw {
         pub(crate) fn is_readable(self) -> bool {
-            matches!(self.filter, Filter::Read | Filter::User)
+            matches!(
+                self.filter,
+                Filter::Read | Filter::User | Filter::Timer | Filter::Proc
+            )
         }
 
         pub(crate) fn is_writable(self) -> bool {
@@ -321,8 +336,15 @@ pub(crate) mod translate {
         /// `EV_ERROR`, or `EV_EOF` carrying a socket error in `fflags` (EVFILT_READ: "returns
         /// the socket error (if any) in fflags"; EVFILT_WRITE: "socket error handling is
         /// identical"). A plain `EV_EOF` (the peer closed cleanly) is not an error.
+        ///
+        /// Only on the read and write filters: on others `fflags` is the filter's own (an
+        /// `EVFILT_PROC` exit event carries `NOTE_EXIT` in `fflags`, and `EV_EOF` on FreeBSD,
+        /// which is no error).
         pub(crate) fn is_error(self) -> bool {
-            self.flags & EV_ERROR != 0 || (self.flags & EV_EOF != 0 && self.fflags != 0)
+            self.flags & EV_ERROR != 0
+                || (matches!(self.filter, Filter::Read | Filter::Write)
+                    && self.flags & EV_EOF != 0
+                    && self.fflags != 0)
         }
 
         /// `EV_EOF` on the read filter: "the read direction of the socket has shutdown", or for
@@ -353,7 +375,7 @@ pub(crate) mod translate {
             (EV_DELETE, "EV_DELETE"),
             (EV_ENABLE, "EV_ENABLE"),
             (EV_DISABLE, "EV_DISABLE"),
-            (0x0010, "EV_ONESHOT"),
+            (EV_ONESHOT, "EV_ONESHOT"),
             (EV_CLEAR, "EV_CLEAR"),
             (EV_RECEIPT, "EV_RECEIPT"),
             (EV_DISPATCH, "EV_DISPATCH"),
@@ -598,6 +620,18 @@ pub(crate) mod translate {
         }
 
         #[test]
+        fn timer_and_process_exit_are_readable_and_not_errors() {
+            const NOTE_EXIT: u32 = 0x8000_0000;
+            let t = raw(Filter::Timer, EV_CLEAR, 0);
+            assert!(t.is_readable() && !t.is_writable() && !t.is_error());
+            assert!(!t.is_read_closed() && !t.is_write_closed());
+            // FreeBSD sets EV_EOF (and EV_ONESHOT) on the exit event, NOTE_EXIT in fflags.
+            let p = raw(Filter::Proc, EV_EOF | EV_ONESHOT, NOTE_EXIT);
+            assert!(p.is_readable() && !p.is_error() && !p.is_read_closed());
+            assert!(raw(Filter::Timer, EV_ERROR, 0).is_error());
+        }
+
+        #[test]
         fn flag_names_are_listed_in_bit_order() {
             let names: Vec<_> = flag_names(EV_ADD | EV_CLEAR | EV_EOF).collect();
             assert_eq!(names, ["EV_ADD", "EV_CLEAR", "EV_EOF"]);
@@ -635,6 +669,13 @@ mod os {
             kevent, EVFILT_READ, EVFILT_USER, EVFILT_WRITE, EV_ADD, EV_CLEAR, EV_DELETE,
             EV_DISABLE, EV_DISPATCH, EV_ENABLE, EV_EOF, EV_ERROR, EV_RECEIPT,
         };
+        // The `timer` and `process` extras'.
+        #[cfg(any(mio_timer_kqueue, mio_process_kqueue))]
+        pub(super) use libc::{EVFILT_PROC, EVFILT_TIMER, EV_ONESHOT};
+        // EVFILT_TIMER's units where kqueue(2) has them (FreeBSD 11+, Apple's); milliseconds,
+        // the default, elsewhere.
+        #[cfg(all(mio_timer_kqueue, any(mio_apple, target_os = "freebsd")))]
+        pub(super) use libc::{NOTE_NSECONDS, NOTE_SECONDS, NOTE_USECONDS};
         // The `EVFILT_USER` waker's.
         #[cfg(all(mio_evfilt_user, not(mio_unsupported_force_waker_pipe)))]
         pub(super) use libc::NOTE_TRIGGER;
@@ -658,6 +699,8 @@ mod os {
         assert!(translate::EV_RECEIPT as u32 == bind::EV_RECEIPT as u32);
         assert!(translate::EV_ERROR as u32 == bind::EV_ERROR as u32);
         assert!(translate::EV_EOF as u32 == bind::EV_EOF as u32);
+        #[cfg(any(mio_timer_kqueue, mio_process_kqueue))]
+        assert!(translate::EV_ONESHOT as u32 == bind::EV_ONESHOT as u32);
         assert!(translate::ENOENT == libc::ENOENT);
         assert!(translate::EEXIST == libc::EEXIST);
         assert!(translate::EPIPE == libc::EPIPE);
@@ -690,6 +733,12 @@ mod os {
             Filter::Read => bind::EVFILT_READ,
             Filter::Write => bind::EVFILT_WRITE,
             Filter::User => bind::EVFILT_USER,
+            #[cfg(any(mio_timer_kqueue, mio_process_kqueue))]
+            Filter::Timer => bind::EVFILT_TIMER,
+            #[cfg(any(mio_timer_kqueue, mio_process_kqueue))]
+            Filter::Proc => bind::EVFILT_PROC,
+            #[cfg(not(any(mio_timer_kqueue, mio_process_kqueue)))]
+            Filter::Timer | Filter::Proc => unreachable!("not submitted"),
             // Never submitted (see `translate::changes`).
             Filter::Aio | Filter::Lio | Filter::Other => unreachable!("not submitted"),
         } as _;
@@ -712,6 +761,8 @@ mod os {
             Filter::Write
         } else if is_user(filter) {
             Filter::User
+        } else if let Some(extra) = extra_filter(filter) {
+            extra
         } else if is_aio(filter) {
             Filter::Aio
         } else if is_lio(filter) {
@@ -723,6 +774,22 @@ mod os {
 
     fn is_user(filter: i64) -> bool {
         filter == bind::EVFILT_USER as i64
+    }
+
+    /// The extras' filters, where they are built.
+    #[cfg(any(mio_timer_kqueue, mio_process_kqueue))]
+    fn extra_filter(filter: i64) -> Option<Filter> {
+        if filter == bind::EVFILT_TIMER as i64 {
+            Some(Filter::Timer)
+        } else if filter == bind::EVFILT_PROC as i64 {
+            Some(Filter::Proc)
+        } else {
+            None
+        }
+    }
+    #[cfg(not(any(mio_timer_kqueue, mio_process_kqueue)))]
+    fn extra_filter(_: i64) -> Option<Filter> {
+        None
     }
 
     // Interest::AIO exists on FreeBSD, DragonFly and Apple (API.md §2.1), so only those report it.
@@ -779,14 +846,13 @@ mod os {
         kq: QueueFd,
     }
 
-    /// The queue's fd: owned by each `Selector`, which `try_clone` duplicates.
-    #[cfg(not(mio_unsupported_test_libkqueue))]
-    type QueueFd = OwnedFd;
+    /// The queue's fd, shared (closed with the last holder) by the registrations of the
+    /// `timer` and `process` extras ([`Selector::share`]). `try_clone` duplicates it.
+    ///
     /// Test-only: libkqueue knows a queue only by the fd number `kqueue()` returned (its
     /// `kqueue_lookup` in `src/common/kqueue.c` maps that number to the queue; a `dup` of it
     /// is an unknown number and kevent fails with `ENOENT`, where the BSDs share the queue
-    /// between the two fds). So clones share the one fd, closed with the last of them.
-    #[cfg(mio_unsupported_test_libkqueue)]
+    /// between the two fds). So there clones share the one fd too.
     type QueueFd = std::sync::Arc<OwnedFd>;
 
     impl Selector {
@@ -794,7 +860,7 @@ mod os {
         /// inherited across fork(2), but would be across execve(2) without it).
         pub(crate) fn new() -> io::Result<Selector> {
             #[cfg(not(mio_unsupported_test_libkqueue))]
-            let kq = rustix::event::kqueue::kqueue()?;
+            let kq = std::sync::Arc::new(rustix::event::kqueue::kqueue()?);
             #[cfg(mio_unsupported_test_libkqueue)]
             let kq = {
                 // SAFETY: kqueue() takes no argument; it returns a new fd or -1.
@@ -812,10 +878,45 @@ mod os {
         /// `fcntl(F_DUPFD_CLOEXEC)`: a second handle on the same queue (fcntl(2)).
         pub(crate) fn try_clone(&self) -> io::Result<Selector> {
             #[cfg(not(mio_unsupported_test_libkqueue))]
-            let kq = rustix::io::fcntl_dupfd_cloexec(&self.kq, 0)?;
+            let kq = std::sync::Arc::new(rustix::io::fcntl_dupfd_cloexec(&self.kq, 0)?);
             #[cfg(mio_unsupported_test_libkqueue)]
             let kq = std::sync::Arc::clone(&self.kq);
             Ok(Selector { kq })
+        }
+
+        /// The same queue through the same fd, for a source whose knotes live on it (the
+        /// `timer` and `process` extras): the fd stays open, and the queue with it, as long as
+        /// such a registration does, so its changes never reach a queue or file that later got
+        /// the number (a `Poll` dropped first leaves the knotes on a queue nobody polls, which
+        /// the last holder's drop closes).
+        #[cfg(any(mio_timer_kqueue, mio_process_kqueue))]
+        pub(crate) fn share(&self) -> Selector {
+            Selector {
+                kq: std::sync::Arc::clone(&self.kq),
+            }
+        }
+
+        /// Submits `changes` (each with `EV_RECEIPT`) and returns each change's errno (0 for
+        /// success): the extras' knotes, whose ident is not an fd.
+        #[cfg(any(mio_timer_kqueue, mio_process_kqueue))]
+        pub(crate) fn submit_kevents<const N: usize>(
+            &self,
+            changes: [Kev; N],
+        ) -> io::Result<[i32; N]> {
+            self.submit(changes.map(|c| {
+                debug_assert!(c.flags & translate::EV_RECEIPT != 0);
+                let mut kev = kevent_for(
+                    c.ident,
+                    Change {
+                        filter: c.filter,
+                        flags: c.flags,
+                    },
+                    c.udata,
+                );
+                kev.fflags = c.fflags as _;
+                kev.data = c.data as _;
+                kev
+            }))
         }
 
         /// `kevent(kq, changes, changes.len(), out, out.len(), timeout)`.
@@ -863,13 +964,19 @@ mod os {
             };
             let n = self.kevent(&changes, receipts.as_mut_ptr(), N, Some(&zero))?;
             let mut errnos = [0; N];
+            let mut taken = [false; N];
             for (i, receipt) in receipts[..n].iter().enumerate() {
                 // Receipts come back in changelist order, one per change; match them by filter
-                // all the same, so an order difference between kernels cannot misattribute one.
+                // all the same, so an order difference between kernels cannot misattribute one
+                // (two changes of one knote, a delete then an add, take their slots in order).
                 let slot = changes
                     .iter()
-                    .position(|c| c.filter == receipt.filter && c.ident == receipt.ident)
+                    .enumerate()
+                    .position(|(j, c)| {
+                        !taken[j] && c.filter == receipt.filter && c.ident == receipt.ident
+                    })
                     .unwrap_or(i);
+                taken[slot] = true;
                 if flags_of(receipt) & translate::EV_ERROR != 0 {
                     errnos[slot] = receipt.data as i32;
                 }
@@ -1047,6 +1154,69 @@ mod os {
 
     /// A kevent ident for a caller-supplied fd: negative numbers are `EBADF` here (as a cast
     /// to `uintptr_t` would make them huge idents the kernel also refuses).
+    /// The idents of the extras' `EVFILT_TIMER` knotes (a namespace of the filter, per queue):
+    /// unique in the process, so two knotes never meet on one queue.
+    #[cfg(any(mio_timer_kqueue, mio_process_kqueue))]
+    pub(crate) fn next_timer_ident() -> usize {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// One change of a knote that is not an fd's (the `timer` and `process` extras').
+    #[cfg(any(mio_timer_kqueue, mio_process_kqueue))]
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Kev {
+        pub(crate) ident: usize,
+        pub(crate) filter: Filter,
+        pub(crate) flags: u16,
+        pub(crate) fflags: u32,
+        pub(crate) data: i64,
+        /// The token.
+        pub(crate) udata: usize,
+    }
+
+    /// The `fflags` of an `EVFILT_TIMER` knote whose `data` is in `unit`. kqueue(2) on
+    /// FreeBSD (11.0 and later): "NOTE_SECONDS data is in seconds, NOTE_MSECONDS data is in
+    /// milliseconds, NOTE_USECONDS data is in microseconds, NOTE_NSECONDS data is in
+    /// nanoseconds. If fflags is not set, the default is milliseconds"; Apple's kqueue(2) the
+    /// same units ("data specifies the timeout period (in milliseconds). fflags can include one
+    /// of the following flags to specify a different unit"). NetBSD's, OpenBSD's and
+    /// DragonFly's pages give milliseconds ("data specifies the timeout period in
+    /// milliseconds"; the units NetBSD 10 and OpenBSD 7.x added are refused by older
+    /// releases): milliseconds there ([`TIMER_UNITS`]).
+    #[cfg(mio_timer_kqueue)]
+    #[allow(clippy::unnecessary_cast)] // `c_uint` here, `u32` in libc
+    pub(crate) fn timer_fflags(unit: super::super::timer_kqueue::Unit) -> u32 {
+        use super::super::timer_kqueue::Unit;
+        match unit {
+            Unit::Millis => 0,
+            #[cfg(any(mio_apple, target_os = "freebsd", mio_unsupported_test_libkqueue))]
+            Unit::Nanos => bind::NOTE_NSECONDS as u32,
+            #[cfg(any(mio_apple, target_os = "freebsd", mio_unsupported_test_libkqueue))]
+            Unit::Micros => bind::NOTE_USECONDS as u32,
+            #[cfg(any(mio_apple, target_os = "freebsd", mio_unsupported_test_libkqueue))]
+            Unit::Seconds => bind::NOTE_SECONDS as u32,
+            #[cfg(not(any(mio_apple, target_os = "freebsd", mio_unsupported_test_libkqueue)))]
+            _ => unreachable!("only milliseconds are in TIMER_UNITS here"),
+        }
+    }
+
+    /// The units this kernel's `EVFILT_TIMER` takes, finest first (see [`timer_fflags`]).
+    #[cfg(all(
+        mio_timer_kqueue,
+        any(mio_apple, target_os = "freebsd", mio_unsupported_test_libkqueue)
+    ))]
+    pub(crate) const TIMER_UNITS: &[super::super::timer_kqueue::Unit] = {
+        use super::super::timer_kqueue::Unit;
+        &[Unit::Nanos, Unit::Micros, Unit::Millis, Unit::Seconds]
+    };
+    #[cfg(all(
+        mio_timer_kqueue,
+        not(any(mio_apple, target_os = "freebsd", mio_unsupported_test_libkqueue))
+    ))]
+    pub(crate) const TIMER_UNITS: &[super::super::timer_kqueue::Unit] =
+        &[super::super::timer_kqueue::Unit::Millis];
+
     fn fd_ident(fd: RawFd) -> io::Result<usize> {
         usize::try_from(fd).map_err(|_| os_error(libc::EBADF))
     }

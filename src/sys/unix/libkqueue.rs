@@ -24,8 +24,10 @@
 //! | a queue is several fds (epoll, a pipe whose write end is the queue fd, eventfds, a signalfd, some kept for the process), freed by a monitoring thread after `close` returns | one fd, freed by `close` | the fd-counting tests warm up and wait, bounded (`tests/util/mod.rs`) |
 //! | the queue fd is a pipe, which it watches like any other | a kqueue refuses to watch itself | the tests of the queue fd's identity are cfg'd out |
 //! | an `EMFILE` from the `EVFILT_USER` knote's eventfd comes back as `EBADF` (it closes -1, src/linux/user.c) | no fd needed | `fd_exhaustion` accepts `EBADF` under the cfg |
-//! | a queue's fd is not readable when the queue has events (poll(2) on it with an `EVFILT_TIMER` event pending times out; probed with a C program against this libkqueue, 2026-12-03) | the queue fd polls readable while events are pending (it can be watched by poll(2), select(2) or another kqueue's `EVFILT_READ`) | not yet: it rules out, under the cfg, a source that owns its own kqueue and registers that fd with the `Poll` (the `timer`/`process` extras on kqueue would have to add their knotes to the `Poll`'s queue) |
-//! | `EVFILT_PROC` with `NOTE_EXIT` on a child that already exited (a zombie) is accepted, and its exit event comes at once (same probe) | `ESRCH` | not yet: no `EVFILT_PROC` user (the `process` extra has no kqueue backend yet) |
+//! | a queue's fd is not readable when the queue has events (poll(2) on it with an `EVFILT_TIMER` event pending times out; probed with a C program against this libkqueue, 2026-12-03) | the queue fd polls readable while events are pending (it can be watched by poll(2), select(2) or another kqueue's `EVFILT_READ`) | it rules out, under the cfg, a source that owns its own kqueue and registers that fd with the `Poll`: the `timer` and `process` extras add their knotes to the `Poll`'s queue (`timer_kqueue.rs`, `process_kqueue.rs`), which is also one fd less per source on the BSDs |
+//! | `EVFILT_PROC` with `NOTE_EXIT` on a child that already exited (a zombie) is accepted, and its exit event comes at once (same probe; pidfd_open(2) succeeds on a zombie, `linux_proc_arm` in src/linux/proc.c) | `ESRCH` (ERRORS: "The specified process to attach to does not exist") | in `process_kqueue.rs`: under the cfg a process that has exited is answered `ESRCH` before the `EV_ADD`, so the BSDs' path (a one-shot `EVFILT_TIMER` knote with the token) is the one tested |
+//! | `EVFILT_TIMER`'s unit flags have Apple's values (`NOTE_SECONDS` 1, `NOTE_USECONDS` 2, `NOTE_NSECONDS` 4 in include/sys/event.h.in) | FreeBSD: `NOTE_SECONDS` 1, `NOTE_MSECONDS` 2, `NOTE_USECONDS` 4, `NOTE_NSECONDS` 8 | the bindings: libkqueue's values here, libc's on the real kernels (`kqueue::timer_fflags`) |
+//! | an `EVFILT_TIMER` `data` of 0 arms a timerfd with a zero `it_value`, which disarms it: the knote never fires (`convert_timedata_to_itimerspec` in src/linux/timer.c) | FreeBSD: a zero timeout fires at once | `timer_kqueue.rs` never submits 0 (the shortest time is 1 of the unit), nor does `process_kqueue.rs` |
 
 #![allow(non_camel_case_types)]
 
@@ -46,11 +48,15 @@ pub(crate) struct kevent {
 pub(crate) const EVFILT_READ: c_short = -1;
 pub(crate) const EVFILT_WRITE: c_short = -2;
 pub(crate) const EVFILT_USER: c_short = -11;
+/// The `timer` and `process` extras' filters.
+pub(crate) const EVFILT_PROC: c_short = -5;
+pub(crate) const EVFILT_TIMER: c_short = -7;
 
 pub(crate) const EV_ADD: c_ushort = 0x0001;
 pub(crate) const EV_DELETE: c_ushort = 0x0002;
 pub(crate) const EV_ENABLE: c_ushort = 0x0004;
 pub(crate) const EV_DISABLE: c_ushort = 0x0008;
+pub(crate) const EV_ONESHOT: c_ushort = 0x0010;
 pub(crate) const EV_CLEAR: c_ushort = 0x0020;
 pub(crate) const EV_RECEIPT: c_ushort = 0x0040;
 pub(crate) const EV_DISPATCH: c_ushort = 0x0080;
@@ -59,6 +65,17 @@ pub(crate) const EV_EOF: c_ushort = 0x8000;
 
 /// EVFILT_USER: "cause the event to be triggered for output".
 pub(crate) const NOTE_TRIGGER: c_uint = 0x0100_0000;
+
+/// EVFILT_TIMER's units: Apple's values (libkqueue's `include/sys/event.h.in`: "Data/hint
+/// flags for EVFILT_TIMER as suported and defined in kevent64"), not FreeBSD's (where
+/// `NOTE_USECONDS` is 4 and `NOTE_NSECONDS` 8); no flag is milliseconds on all of them.
+pub(crate) const NOTE_SECONDS: c_uint = 0x0001;
+pub(crate) const NOTE_USECONDS: c_uint = 0x0002;
+pub(crate) const NOTE_NSECONDS: c_uint = 0x0004;
+
+/// EVFILT_PROC: "the process has exited".
+#[allow(dead_code)]
+pub(crate) const NOTE_EXIT: c_uint = 0x8000_0000;
 
 // libkqueue.a, linked by build.rs (`cargo:rustc-link-lib=static=kqueue`).
 extern "C" {

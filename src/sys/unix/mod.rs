@@ -14,8 +14,9 @@
 //!
 //! The extras (`timer`, `process`, `signal` features; not in upstream mio) have one file per
 //! mechanism, chosen at the end of this file: `timer_timerfd` (Linux, Android, illumos),
-//! `signal_handler` (every Unix), `process_pidfd` (Linux, Android,
-//! illumos, Solaris, Haiku).
+//! `timer_kqueue` (the kqueue family, with the kqueue selector), `signal_handler` (every Unix),
+//! `process_pidfd` (Linux, Android, illumos, Solaris, Haiku), `process_kqueue` (the kqueue
+//! family, with the kqueue selector).
 //!
 //! The two wake-up files expose `WakerFd` (`new`, `wake`, `reset`, `AsFd`). [`net`], [`io`]
 //! and [`pipe`] are plain syscall wrappers, independent of the selector.
@@ -64,7 +65,7 @@ macro_rules! cfg_backend {
                 not(mio_kqueue_os),
                 not(mio_evfilt_user),
                 mio_signal,
-                mio_process
+                mio_process_pidfd
             )
         ))]
         $item
@@ -157,7 +158,7 @@ pub(crate) mod pipe;
 
 #[cfg(feature = "os-poll")]
 mod timeout;
-#[cfg(mio_timer)]
+#[cfg(mio_timer_timerfd)]
 use self::timeout::duration_timespec;
 #[cfg(feature = "os-poll")]
 // Each backend uses one or both.
@@ -166,25 +167,39 @@ pub(crate) use self::timeout::{timeout_timespec, timeout_timespec_precise};
 
 // The extras of this crate (not in upstream mio), where their feature is on and the target has
 // them (build.rs decides: `mio_timer`, `mio_process`, `mio_signal`), one file per mechanism.
-// The timer: a timerfd on Linux, Android and illumos, whatever the selector.
-#[cfg(mio_timer)]
+// The timer: a timerfd on Linux, Android and illumos, whatever the selector; an `EVFILT_TIMER`
+// knote on the `Poll`'s queue with the kqueue selector.
+#[cfg(mio_timer_timerfd)]
 mod timer_timerfd;
-#[cfg(mio_timer)]
+#[cfg(mio_timer_timerfd)]
 pub(crate) use self::timer_timerfd::Timer;
+#[cfg(all(mio_timer_kqueue, not(mio_unsupported_force_poll_poll)))]
+mod timer_kqueue;
+#[cfg(all(mio_timer_kqueue, not(mio_unsupported_force_poll_poll)))]
+pub(crate) use self::timer_kqueue::Timer;
+// Its pure half (the expiration arithmetic) is unit-tested on every host.
+#[cfg(all(test, not(all(mio_timer_kqueue, not(mio_unsupported_force_poll_poll)))))]
+#[allow(dead_code)]
+mod timer_kqueue;
 // Signals: actions in signal-hook-registry's shared handler, each `Signals` waking its own
 // wake-up fd (eventfd or pipe), on every Unix. Also the SIGCHLD fallback of `process`.
-#[cfg(any(mio_signal, mio_process))]
+#[cfg(any(mio_signal, mio_process_pidfd))]
 mod signal_handler;
 #[cfg(mio_signal)]
 pub(crate) use self::signal_handler::SignalBits;
-#[cfg(any(mio_signal, mio_process))]
+#[cfg(any(mio_signal, mio_process_pidfd))]
 pub(crate) use self::signal_handler::Signals;
 // A child's exit: a pidfd on Linux and Android, or the SIGCHLD fallback where pidfd_open(2)
 // is missing (`ENOSYS`, kernels before 5.3).
-#[cfg(mio_process)]
+#[cfg(mio_process_pidfd)]
 mod process_pidfd;
-#[cfg(mio_process)]
+#[cfg(mio_process_pidfd)]
 pub(crate) use self::process_pidfd::Process;
+// The kqueue family (with the kqueue selector): an `EVFILT_PROC` knote on the `Poll`'s queue.
+#[cfg(all(mio_process_kqueue, not(mio_unsupported_force_poll_poll)))]
+mod process_kqueue;
+#[cfg(all(mio_process_kqueue, not(mio_unsupported_force_poll_poll)))]
+pub(crate) use self::process_kqueue::Process;
 
 /// Makes a new fd close-on-exec and non-blocking, on the systems whose socket(2), accept(2),
 /// socketpair(2) or pipe(2) take no flag for it (`mio_fcntl_flags`: Apple's systems and Haiku;

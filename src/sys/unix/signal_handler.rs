@@ -138,14 +138,14 @@ impl Signals {
 
     /// Makes the wake-up fd readable without a signal (the `process` fallback, for a child that
     /// exited before its SIGCHLD action existed).
-    #[cfg(mio_process)]
+    #[cfg(mio_process_pidfd)]
     pub(crate) fn notify(&self) -> io::Result<()> {
         self.shared.notify.wake()
     }
 
     /// Empties the wake-up fd and the set, whatever they held (the `process` fallback, which
     /// looks at the child instead).
-    #[cfg(mio_process)]
+    #[cfg(mio_process_pidfd)]
     pub(crate) fn clear(&self) -> io::Result<()> {
         match self.take() {
             Ok(_) => Ok(()),

@@ -43,7 +43,7 @@ impl WakerFd {
     /// From a signal handler: adds 1 to the counter with one write(2) (async-signal-safe, and on
     /// Linux rustix makes it a raw syscall that touches no `errno`). A failure is ignored: the
     /// only one possible, `EAGAIN`, means the counter is at its maximum, so already readable.
-    #[cfg(any(mio_signal, mio_process))]
+    #[cfg(any(mio_signal, mio_process_pidfd))]
     pub(crate) fn wake_from_signal_handler(&self) {
         let _ = rustix::io::write(&self.fd, &1u64.to_ne_bytes());
     }

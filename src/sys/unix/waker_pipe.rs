@@ -50,7 +50,7 @@ impl WakerFd {
     /// is ignored: the only one possible, `EAGAIN`, means the pipe is full, so already readable.
     /// That failure sets `errno` where rustix goes through libc (not on Linux): see
     /// `signal_handler` for why that is safe.
-    #[cfg(any(mio_signal, mio_process))]
+    #[cfg(any(mio_signal, mio_process_pidfd))]
     pub(crate) fn wake_from_signal_handler(&self) {
         let _ = rustix::io::write(&self.sender, &[1]);
     }
