@@ -20,7 +20,9 @@
 //!
 //! | cfg | feature | operating systems | what |
 //! |---|---|---|---|
-//! | `mio_timer` | `timer` | Linux, Android, illumos | `mio::timer::Timer` over timerfd |
+//! | `mio_timer` | `timer` | Linux, Android, illumos; the poll(2) selector's targets | `mio::timer::Timer` (either backend below) |
+//! | `mio_timer_timerfd` | `timer` | Linux, Android, illumos | the timer over timerfd |
+//! | `mio_timer_deadline` | `timer` | the poll(2) selector without timerfd: Solaris, Haiku, other Unix, the kqueue family under `--cfg mio_unsupported_force_poll_poll`, Hermit, WASI (and Linux's poll(2) selector under `--cfg mio_unsupported_test_timer_deadline`) | the selector keeps the timers' deadlines |
 //! | `mio_process` | `process` | Linux, Android, illumos, Solaris, Haiku | `mio::process::Process` over a pidfd (Linux) or `SIGCHLD` (the others, and the Linux fallback) |
 //! | `mio_signal` | `signal` | every Unix | `mio::signal::Signals` |
 //! | `mio_extras` | any of them | where any of the three exists | the `IoSource` plumbing they use |
@@ -42,11 +44,26 @@ fn main() {
         os == "linux" && env::var_os("CARGO_CFG_MIO_UNSUPPORTED_TEST_LIBKQUEUE").is_some();
     let feature = |name: &str| env::var_os(format!("CARGO_FEATURE_{name}")).is_some();
     let unix = env::var_os("CARGO_CFG_UNIX").is_some();
-    let timer = feature("TIMER") && matches!(os, "linux" | "android" | "illumos");
+    let poll_forced = env::var_os("CARGO_CFG_MIO_UNSUPPORTED_FORCE_POLL_POLL").is_some();
+    let epoll_os = !libkqueue && matches!(os, "linux" | "android" | "illumos");
+    let kqueue_os =
+        libkqueue || apple || matches!(os, "freebsd" | "netbsd" | "openbsd" | "dragonfly");
+    // The poll(2) selector: as `cfg_poll_selector!` in src/sys/mod.rs.
+    let poll_selector = feature("OS_POLL")
+        && ((unix && (poll_forced || !(epoll_os || kqueue_os))) || matches!(os, "hermit" | "wasi"));
+    // Test-only: Linux's poll(2) selector keeps the timers' deadlines itself, as on the
+    // Unixes without timerfd.
+    let test_deadline = os == "linux"
+        && poll_forced
+        && env::var_os("CARGO_CFG_MIO_UNSUPPORTED_TEST_TIMER_DEADLINE").is_some();
+    let timer_timerfd =
+        feature("TIMER") && matches!(os, "linux" | "android" | "illumos") && !test_deadline;
+    let timer_deadline = feature("TIMER") && poll_selector && !timer_timerfd;
+    let timer = timer_timerfd || timer_deadline;
     // The SIGCHLD way needs nothing but signals and waitid(2): the Unixes with children whose
     // kernels give no better handle (illumos, Solaris, Haiku; compile-checked by .ci/targets).
-    let process = feature("PROCESS")
-        && matches!(os, "linux" | "android" | "illumos" | "solaris" | "haiku");
+    let process =
+        feature("PROCESS") && matches!(os, "linux" | "android" | "illumos" | "solaris" | "haiku");
     let signal = feature("SIGNAL") && unix;
     let families = [
         (
@@ -71,6 +88,8 @@ fn main() {
         ("mio_fcntl_flags", apple || os == "haiku"),
         ("mio_aio", apple || matches!(os, "freebsd" | "dragonfly")),
         ("mio_timer", timer),
+        ("mio_timer_timerfd", timer_timerfd),
+        ("mio_timer_deadline", timer_deadline),
         ("mio_process", process),
         ("mio_signal", signal),
         ("mio_extras", timer || process || signal),

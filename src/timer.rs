@@ -19,6 +19,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
+#[cfg(mio_timer_timerfd)]
 use crate::io_source::IoSource;
 use crate::sys;
 
@@ -71,7 +72,12 @@ use crate::sys;
 /// ```
 #[derive(Debug)]
 pub struct Timer {
+    #[cfg(mio_timer_timerfd)]
     inner: IoSource<sys::Timer>,
+    // Deadlines the poll(2) selector keeps: no fd, its own `event::Source`
+    // (src/sys/timer_deadline.rs).
+    #[cfg(mio_timer_deadline)]
+    inner: sys::Timer,
 }
 
 impl Timer {
@@ -81,9 +87,12 @@ impl Timer {
     ///
     /// Whatever the OS answers, e.g. out of file descriptors.
     pub fn new() -> io::Result<Timer> {
-        sys::Timer::new().map(|timer| Timer {
+        #[cfg(mio_timer_timerfd)]
+        return sys::Timer::new().map(|timer| Timer {
             inner: IoSource::new(timer),
-        })
+        });
+        #[cfg(mio_timer_deadline)]
+        return sys::Timer::new().map(|inner| Timer { inner });
     }
 
     /// Arms the timer to expire once, `after` from now. Zero expires at once (as soon as the
@@ -131,11 +140,16 @@ impl Timer {
     /// The number of expirations since the last read or setting (at least 1), or an error of
     /// kind `WouldBlock` if there was none. Drains the timer either way.
     pub fn read(&self) -> io::Result<u64> {
-        let expirations = self.inner.do_read(|timer| timer.read())?;
-        // One read returns every expiration and zeroes the count (timerfd_create(2)): the timer
-        // is drained as after a `WouldBlock`, so the next expiration must be reported.
-        self.inner.rearm_read();
-        Ok(expirations)
+        #[cfg(mio_timer_timerfd)]
+        {
+            let expirations = self.inner.do_read(|timer| timer.read())?;
+            // One read returns every expiration and zeroes the count (timerfd_create(2)): the
+            // timer is drained as after a `WouldBlock`, so the next expiration must be reported.
+            self.inner.rearm_read();
+            Ok(expirations)
+        }
+        #[cfg(mio_timer_deadline)]
+        self.inner.read()
     }
 
     fn set(&self, first: Duration, period: Option<Duration>) -> io::Result<()> {
@@ -144,6 +158,7 @@ impl Timer {
         self.inner.set(first, period)?;
         // The expirations not yet read are gone: on a selector that emulates edge triggering,
         // a reported-but-unread expiration must not keep the next one from being reported.
+        #[cfg(mio_timer_timerfd)]
         self.inner.rearm_read();
         Ok(())
     }
@@ -152,4 +167,5 @@ impl Timer {
 // `event::Source` through the `IoSource`, and `AsRawFd`/`AsFd` (the timerfd: inspect or pass
 // it, but reading or setting it directly bypasses the poll(2) selector's bookkeeping).
 impl_io_source_traits!(@source Timer);
+#[cfg(mio_timer_timerfd)]
 impl_io_source_traits!(@borrow Timer);

@@ -157,7 +157,7 @@ pub(crate) mod pipe;
 
 #[cfg(feature = "os-poll")]
 mod timeout;
-#[cfg(mio_timer)]
+#[cfg(mio_timer_timerfd)]
 use self::timeout::duration_timespec;
 #[cfg(feature = "os-poll")]
 // Each backend uses one or both.
@@ -167,9 +167,9 @@ pub(crate) use self::timeout::{timeout_timespec, timeout_timespec_precise};
 // The extras of this crate (not in upstream mio), where their feature is on and the target has
 // them (build.rs decides: `mio_timer`, `mio_process`, `mio_signal`), one file per mechanism.
 // The timer: a timerfd on Linux, Android and illumos, whatever the selector.
-#[cfg(mio_timer)]
+#[cfg(mio_timer_timerfd)]
 mod timer_timerfd;
-#[cfg(mio_timer)]
+#[cfg(mio_timer_timerfd)]
 pub(crate) use self::timer_timerfd::Timer;
 // Signals: actions in signal-hook-registry's shared handler, each `Signals` waking its own
 // wake-up fd (eventfd or pipe), on every Unix. Also the SIGCHLD fallback of `process`.

@@ -61,7 +61,7 @@ pub(crate) fn timeout_timespec_precise(timeout: Option<Duration>) -> Option<Time
 
 /// A timer's duration as a `timespec` at full precision, saturating at `i64::MAX` seconds
 /// (some 292 billion years: such a timer never fires).
-#[cfg(mio_timer)]
+#[cfg(mio_timer_timerfd)]
 #[inline]
 pub(crate) fn duration_timespec(d: Duration) -> Timespec {
     Timespec {
