@@ -71,7 +71,7 @@ impl<T> IoSource<T> {
     /// read ending in `WouldBlock` does; nothing on epoll and kqueue. For a source whose readiness
     /// is reset by something other than a read that failed with `WouldBlock`: a timer set again,
     /// or a successful read that is known to drain (a timer's, a `Signals`').
-    #[cfg(any(mio_timer, mio_signal))]
+    #[cfg(any(mio_timer_timerfd, mio_signal))]
     pub(crate) fn rearm_read(&self) {
         // The closure "fails" with `WouldBlock` only to trigger the re-arm; an error of the
         // re-arm itself means the registration is gone, and then there is nothing to arm.
