@@ -20,9 +20,10 @@
 //!
 //! | cfg | feature | operating systems | what |
 //! |---|---|---|---|
-//! | `mio_timer` | `timer` | Linux, Android, illumos; the kqueue family; Windows | `mio::timer::Timer` (one of the backends below) |
+//! | `mio_timer` | `timer` | Linux, Android, illumos; the kqueue family; Windows; the poll(2) selector's other targets | `mio::timer::Timer` (one of the backends below) |
 //! | `mio_timer_timerfd` | `timer` | Linux, Android, illumos (and Linux under the libkqueue cfg with the poll(2) cfg) | the timer over timerfd |
 //! | `mio_timer_kqueue` | `timer` | `mio_kqueue_os` with the kqueue selector (not with `--cfg mio_unsupported_force_poll_poll`) | the timer as an `EVFILT_TIMER` knote on the `Poll`'s own queue |
+//! | `mio_timer_deadline` | `timer` | the poll(2) selector without timerfd or the kqueue timer: Solaris, Haiku, other Unix, the kqueue family under `--cfg mio_unsupported_force_poll_poll`, Hermit, WASI (and Linux's poll(2) selector under the test-only `--cfg mio_unsupported_test_timer_deadline`) | the selector keeps the timers' deadlines (`src/sys/timer_deadline.rs`) |
 //! | (`windows`) | `timer` | Windows | a waitable timer (`src/sys/windows/timer.rs`) |
 //! | `mio_process` | `process` | Linux, Android, illumos, Solaris, Haiku; the kqueue family; Windows | `mio::process::Process` (one of the backends below) |
 //! | `mio_process_pidfd` | `process` | Linux, Android, illumos, Solaris, Haiku (and Linux under the libkqueue cfg with the poll(2) cfg) | a pidfd (Linux) or `SIGCHLD` (the others, and the Linux fallback) |
@@ -54,15 +55,26 @@ fn main() {
     let unix = env::var_os("CARGO_CFG_UNIX").is_some();
     let windows = os == "windows";
     let poll_forced = env::var_os("CARGO_CFG_MIO_UNSUPPORTED_FORCE_POLL_POLL").is_some();
+    let epoll_os = !libkqueue && matches!(os, "linux" | "android" | "illumos");
     let kqueue_os =
         libkqueue || apple || matches!(os, "freebsd" | "netbsd" | "openbsd" | "dragonfly");
+    // The poll(2) selector: as `cfg_poll_selector!` in src/sys/mod.rs.
+    let poll_selector = feature("OS_POLL")
+        && ((unix && (poll_forced || !(epoll_os || kqueue_os))) || matches!(os, "hermit" | "wasi"));
     // The kqueue extras add knotes to the kqueue selector's queue: not without that selector.
     let kqueue_extras = kqueue_os && !poll_forced;
+    // Test-only: Linux's poll(2) selector keeps the timers' deadlines itself, as on the
+    // Unixes without timerfd.
+    let test_deadline = os == "linux"
+        && poll_forced
+        && env::var_os("CARGO_CFG_MIO_UNSUPPORTED_TEST_TIMER_DEADLINE").is_some();
     let timer_timerfd = feature("TIMER")
         && matches!(os, "linux" | "android" | "illumos")
-        && !(libkqueue && kqueue_extras);
+        && !(libkqueue && kqueue_extras)
+        && !test_deadline;
     let timer_kqueue = feature("TIMER") && kqueue_extras;
-    let timer = timer_timerfd || timer_kqueue || (feature("TIMER") && windows);
+    let timer_deadline = feature("TIMER") && poll_selector && !timer_timerfd && !timer_kqueue;
+    let timer = timer_timerfd || timer_kqueue || timer_deadline || (feature("TIMER") && windows);
     // The SIGCHLD way needs nothing but signals and waitid(2): the Unixes with children whose
     // kernels give no better handle (illumos, Solaris, Haiku; compile-checked by .ci/targets).
     let process_pidfd = feature("PROCESS")
@@ -72,10 +84,7 @@ fn main() {
     let process = process_pidfd || process_kqueue || (feature("PROCESS") && windows);
     let signal = feature("SIGNAL") && (unix || windows);
     let families = [
-        (
-            "mio_epoll_os",
-            !libkqueue && matches!(os, "linux" | "android" | "illumos"),
-        ),
+        ("mio_epoll_os", epoll_os),
         (
             "mio_eventfd_os",
             !libkqueue && matches!(os, "linux" | "android"),
@@ -93,6 +102,7 @@ fn main() {
         ("mio_timer", timer),
         ("mio_timer_timerfd", timer_timerfd),
         ("mio_timer_kqueue", timer_kqueue),
+        ("mio_timer_deadline", timer_deadline),
         ("mio_process", process),
         ("mio_process_pidfd", process_pidfd),
         ("mio_process_kqueue", process_kqueue),

@@ -159,6 +159,7 @@ pub mod signal;
 #[cfg(any(
     mio_timer_timerfd,
     all(mio_timer_kqueue, not(mio_unsupported_force_poll_poll)),
+    mio_timer_deadline,
     all(windows, mio_timer)
 ))]
 #[cfg_attr(docsrs, doc(cfg(feature = "timer")))]

@@ -84,8 +84,8 @@ pub struct Timer {
     #[cfg(mio_timer_timerfd)]
     inner: IoSource<sys::Timer>,
     // Elsewhere no `IoSource`: an `EVFILT_TIMER` knote (src/sys/unix/timer_kqueue.rs), a
-    // waitable timer whose waits are posted to the port (src/sys/windows/timer.rs); each is
-    // its own `event::Source`.
+    // waitable timer whose waits are posted to the port (src/sys/windows/timer.rs), deadlines
+    // the poll(2) selector keeps (src/sys/timer_deadline.rs); each is its own `event::Source`.
     #[cfg(not(mio_timer_timerfd))]
     inner: sys::Timer,
 }
@@ -159,7 +159,8 @@ impl Timer {
             Ok(expirations)
         }
         // The count is computed from the setting (src/sys/unix/timer_kqueue.rs,
-        // src/sys/windows/timer.rs); a periodic timer's next period is armed there.
+        // src/sys/windows/timer.rs, src/sys/timer_deadline.rs); a periodic timer's next period
+        // is armed there.
         #[cfg(not(mio_timer_timerfd))]
         self.inner.read()
     }

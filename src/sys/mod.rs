@@ -83,7 +83,12 @@ macro_rules! cfg_poll_selector {
     )* };
 }
 
-// Its OS calls come from the family's `pollsys`.
+// Its OS calls come from the family's `pollsys`. Where it has no timerfd, it keeps the `timer`
+// extra's deadlines itself (`timer_deadline`; build.rs decides: `mio_timer_deadline`).
+#[cfg(mio_timer_deadline)]
+mod timer_deadline;
+#[cfg(mio_timer_deadline)]
+pub(crate) use self::timer_deadline::Timer;
 cfg_poll_selector! {
     mod poll;
     pub(crate) use self::poll::{event, Event, Events, Selector};

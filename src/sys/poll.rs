@@ -67,6 +67,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::pollsys::{self, peek_fin, poll_fd, rdhup, Errno, PollFd, PollFlags};
+#[cfg(mio_timer_deadline)]
+use super::timer_deadline::TimerList;
 use super::WakerFd;
 use crate::{Interest, Token, Trigger};
 
@@ -80,6 +82,18 @@ pub(crate) struct Event {
 }
 
 pub(crate) type Events = Vec<Event>;
+
+#[cfg(mio_timer_deadline)]
+impl Event {
+    /// A timer's expiration (`sys::timer_deadline`): readable.
+    pub(crate) fn timer(token: Token) -> Event {
+        Event {
+            token,
+            flags: PollFlags::IN,
+            fin: false,
+        }
+    }
+}
 
 /// The armed-set bits (a subset of the interests). Readable interest is two bits, data
 /// (`POLLIN`) and the peer's half-close (`POLLRDHUP`), disarmed separately: a reader that stops
@@ -245,6 +259,9 @@ struct Shared {
     waker_active: AtomicBool,
     waker_pending: AtomicBool,
     waker_token: AtomicUsize,
+    /// The registered timers whose deadlines this selector keeps (`sys::timer_deadline`).
+    #[cfg(mio_timer_deadline)]
+    timers: TimerList,
 }
 
 impl Shared {
@@ -407,6 +424,8 @@ impl Selector {
             waker_active: AtomicBool::new(false),
             waker_pending: AtomicBool::new(false),
             waker_token: AtomicUsize::new(0),
+            #[cfg(mio_timer_deadline)]
+            timers: TimerList::new(),
         });
         let mut selector = Selector {
             shared,
@@ -502,6 +521,17 @@ impl Selector {
             }
             let mut wait = timeout;
             let mut capped = false;
+            #[cfg(mio_timer_deadline)]
+            if let Some(due) = self.shared.timers.next_due() {
+                // Wake up for the earliest timer expiration still to report (`<=`: at the
+                // caller's own timeout too, so that the expiration is collected, not left
+                // for the next poll).
+                let until = due.saturating_duration_since(Instant::now());
+                if wait.map_or(true, |w| until <= w) {
+                    wait = Some(until);
+                    capped = true;
+                }
+            }
             if !self.snapshot.samples.is_empty() {
                 let retry_at = self.sample()?;
                 self.refresh();
@@ -628,6 +658,8 @@ impl Selector {
                 fin: false,
             });
         }
+        #[cfg(mio_timer_deadline)]
+        shared.timers.collect(events);
         let ready = self.snapshot.fds[INTERNAL..]
             .iter()
             .any(|fd| !fd.revents().is_empty());
@@ -751,6 +783,42 @@ impl Selector {
         }
         let _ = self.shared.deregister(fd, None);
         Err(os_error(Errno::BADF))
+    }
+}
+
+/// A timer's hold on the selector it is registered with (`sys::timer_deadline`): weak, so a
+/// timer does not keep a dropped `Poll`'s selector alive; once it is gone, a setting or a
+/// deregistration has nothing left to tell.
+#[cfg(mio_timer_deadline)]
+pub(crate) struct SelectorRef(std::sync::Weak<Shared>);
+
+#[cfg(mio_timer_deadline)]
+impl Selector {
+    pub(crate) fn selector_ref(&self) -> SelectorRef {
+        SelectorRef(Arc::downgrade(&self.shared))
+    }
+}
+
+#[cfg(mio_timer_deadline)]
+impl SelectorRef {
+    /// Runs `f` on the selector's timer list, if the selector still exists.
+    pub(crate) fn with_timers(&self, f: impl FnOnce(&TimerList)) {
+        if let Some(shared) = self.0.upgrade() {
+            f(&shared.timers);
+        }
+    }
+
+    /// A timer's deadline changed: a poll blocked on another thread must recompute its wait.
+    pub(crate) fn timer_changed(&self) -> io::Result<()> {
+        match self.0.upgrade() {
+            Some(shared) => shared.changed(),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether this is `selector`'s (or a clone's: they share their state).
+    pub(crate) fn is(&self, selector: &Selector) -> bool {
+        std::ptr::eq(self.0.as_ptr(), Arc::as_ptr(&selector.shared))
     }
 }
 
