@@ -288,7 +288,10 @@
 //! `Poll`'s own queue on macOS and the BSDs (`EVFILT_TIMER`, no fd; nanoseconds on Apple's
 //! systems and FreeBSD, milliseconds rounded up on NetBSD, OpenBSD and DragonFly), a waitable
 //! timer on Windows (whose expiration reaches the completion port through a thread-pool wait,
-//! so arming or re-arming one also costs a wait registration there).
+//! so arming or re-arming one also costs a wait registration there). Where the selector is
+//! poll(2) and there is no timerfd (Solaris, Haiku, Hermit, WASI, the BSDs under the poll(2)
+//! switch) the selector keeps the deadlines itself: no kernel object, no syscall to set one,
+//! but every `poll` looks at every registered timer.
 //!
 //! Keep a timer wheel (or a heap) in the loop instead, its earliest deadline passed as `poll`'s
 //! timeout, when there are **many** timeouts that are mostly cancelled before they fire

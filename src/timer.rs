@@ -14,7 +14,7 @@
 //! | illumos | timerfd (same interface; compile-checked, not run by this crate's CI) |
 //! | macOS, iOS, tvOS, visionOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly | an `EVFILT_TIMER` knote on the `Poll`'s own kqueue (no fd of its own), in nanoseconds on Apple's systems and FreeBSD, in milliseconds (rounded up) on NetBSD, OpenBSD and DragonFly; the expirations are counted on the monotonic clock the knote runs on. Compile-checked for the real kernels, run in CI on Linux over libkqueue (`--cfg mio_unsupported_test_libkqueue`) |
 //! | Windows | a manual-reset waitable timer (high-resolution where the system has it: Windows 10 1803 and later), its expiration posted to the `Poll`'s completion port by a thread-pool wait; tested under Wine |
-//! | the kqueue family under `--cfg mio_unsupported_force_poll_poll`, Solaris, Hermit, WASI, other Unix | absent: this module is not compiled (not yet implemented; see issue 17) |
+//! | Solaris, Haiku, the other Unixes of the poll(2) selector, the kqueue family under `--cfg mio_unsupported_force_poll_poll`, Hermit, WASI | deadlines kept by the poll(2) selector itself (no fd: the earliest deadline bounds its wait, and each expiration is reported as a readable event), at poll(2)'s precision (nanoseconds with ppoll(2), else milliseconds rounded up). Compile-checked for those targets, run in CI on Linux's poll(2) selector (`--cfg mio_unsupported_force_poll_poll --cfg mio_unsupported_test_timer_deadline`). Each `poll` looks at every registered timer: meant for a loop's few precise deadlines, not thousands |
 //!
 //! On the kqueue family the timer has no fd (no `AsRawFd`), and a periodic timer's knote is
 //! kernel-periodic only when armed at one of its expirations: after
