@@ -64,9 +64,51 @@ macro_rules! trace {
 /// type never change the descriptor's flags: the caller is responsible for non-blocking mode.
 ///
 /// `@source $t` is the `event::Source` impl alone and `@borrow $t` the `AsRawFd`/`AsFd` impls
-/// alone, for the extras (`timer`, ...), whose fds are not convertible from any fd.
+/// alone, for the extras (`timer`, ...), whose fds are not convertible from any fd. On Windows
+/// the extras are not `IoSource`s but handles whose waits are posted to the port
+/// (`sys::windows::wait`): `@wait $t` is their `event::Source` (the sys type registers with the
+/// selector itself) and `@handle $t` their `AsRawHandle`/`AsHandle` (`inner.handle()`).
 #[allow(unused_macros)]
 macro_rules! impl_io_source_traits {
+    (@wait $t:ty) => {
+        impl $crate::event::Source for $t {
+            fn register(
+                &mut self,
+                registry: &$crate::Registry,
+                token: $crate::Token,
+                interests: $crate::Interest,
+            ) -> ::std::io::Result<()> {
+                self.inner.register(registry.selector(), token, interests)
+            }
+
+            fn reregister(
+                &mut self,
+                registry: &$crate::Registry,
+                token: $crate::Token,
+                interests: $crate::Interest,
+            ) -> ::std::io::Result<()> {
+                self.inner.reregister(registry.selector(), token, interests)
+            }
+
+            fn deregister(&mut self, registry: &$crate::Registry) -> ::std::io::Result<()> {
+                self.inner.deregister(registry.selector())
+            }
+        }
+    };
+    (@handle $(#[$doc:meta])* $t:ty) => {
+        $(#[$doc])*
+        impl ::std::os::windows::io::AsRawHandle for $t {
+            fn as_raw_handle(&self) -> ::std::os::windows::io::RawHandle {
+                ::std::os::windows::io::AsRawHandle::as_raw_handle(self.inner.handle())
+            }
+        }
+
+        impl ::std::os::windows::io::AsHandle for $t {
+            fn as_handle(&self) -> ::std::os::windows::io::BorrowedHandle<'_> {
+                ::std::os::windows::io::AsHandle::as_handle(self.inner.handle())
+            }
+        }
+    };
     ($t:ty, $std:ty) => {
         impl_io_source_traits!(@source $t);
         impl_io_source_traits!(@os $t, $std);

@@ -199,41 +199,10 @@ impl_io_source_traits!(@source Process);
 impl_io_source_traits!(@borrow Process);
 
 #[cfg(windows)]
-impl crate::event::Source for Process {
-    fn register(
-        &mut self,
-        registry: &crate::Registry,
-        token: crate::Token,
-        interests: crate::Interest,
-    ) -> io::Result<()> {
-        self.inner.register(registry.selector(), token, interests)
-    }
-
-    fn reregister(
-        &mut self,
-        registry: &crate::Registry,
-        token: crate::Token,
-        interests: crate::Interest,
-    ) -> io::Result<()> {
-        self.inner.reregister(registry.selector(), token, interests)
-    }
-
-    fn deregister(&mut self, registry: &crate::Registry) -> io::Result<()> {
-        self.inner.deregister(registry.selector())
-    }
-}
-
-/// The process handle (this `Process`'s own): e.g. for `GetExitCodeProcess`.
-#[cfg(windows)]
-impl std::os::windows::io::AsRawHandle for Process {
-    fn as_raw_handle(&self) -> std::os::windows::io::RawHandle {
-        std::os::windows::io::AsRawHandle::as_raw_handle(self.inner.handle())
-    }
-}
+impl_io_source_traits!(@wait Process);
 
 #[cfg(windows)]
-impl std::os::windows::io::AsHandle for Process {
-    fn as_handle(&self) -> std::os::windows::io::BorrowedHandle<'_> {
-        std::os::windows::io::AsHandle::as_handle(self.inner.handle())
-    }
-}
+impl_io_source_traits!(@handle
+    /// The process handle (this `Process`'s own): e.g. for `GetExitCodeProcess`.
+    Process
+);

@@ -166,29 +166,7 @@ impl_io_source_traits!(@source Signals);
 impl_io_source_traits!(@borrow Signals);
 
 #[cfg(windows)]
-impl crate::event::Source for Signals {
-    fn register(
-        &mut self,
-        registry: &crate::Registry,
-        token: crate::Token,
-        interests: crate::Interest,
-    ) -> io::Result<()> {
-        self.inner.register(registry.selector(), token, interests)
-    }
-
-    fn reregister(
-        &mut self,
-        registry: &crate::Registry,
-        token: crate::Token,
-        interests: crate::Interest,
-    ) -> io::Result<()> {
-        self.inner.reregister(registry.selector(), token, interests)
-    }
-
-    fn deregister(&mut self, registry: &crate::Registry) -> io::Result<()> {
-        self.inner.deregister(registry.selector())
-    }
-}
+impl_io_source_traits!(@wait Signals);
 
 /// Which signals arrived: what [`Signals::receive`] returns.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

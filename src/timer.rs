@@ -186,42 +186,11 @@ impl_io_source_traits!(@source Timer);
 impl_io_source_traits!(@borrow Timer);
 
 #[cfg(windows)]
-impl crate::event::Source for Timer {
-    fn register(
-        &mut self,
-        registry: &crate::Registry,
-        token: crate::Token,
-        interests: crate::Interest,
-    ) -> io::Result<()> {
-        self.inner.register(registry.selector(), token, interests)
-    }
-
-    fn reregister(
-        &mut self,
-        registry: &crate::Registry,
-        token: crate::Token,
-        interests: crate::Interest,
-    ) -> io::Result<()> {
-        self.inner.reregister(registry.selector(), token, interests)
-    }
-
-    fn deregister(&mut self, registry: &crate::Registry) -> io::Result<()> {
-        self.inner.deregister(registry.selector())
-    }
-}
-
-/// The waitable timer's handle: inspect or pass it, but setting it directly bypasses the
-/// setting this type keeps (the expiration count).
-#[cfg(windows)]
-impl std::os::windows::io::AsRawHandle for Timer {
-    fn as_raw_handle(&self) -> std::os::windows::io::RawHandle {
-        std::os::windows::io::AsRawHandle::as_raw_handle(self.inner.handle())
-    }
-}
+impl_io_source_traits!(@wait Timer);
 
 #[cfg(windows)]
-impl std::os::windows::io::AsHandle for Timer {
-    fn as_handle(&self) -> std::os::windows::io::BorrowedHandle<'_> {
-        std::os::windows::io::AsHandle::as_handle(self.inner.handle())
-    }
-}
+impl_io_source_traits!(@handle
+    /// The waitable timer's handle: inspect or pass it, but setting it directly bypasses the
+    /// setting this type keeps (the expiration count).
+    Timer
+);
