@@ -14,10 +14,11 @@
 //! # Platforms
 //!
 //! Every Unix (Linux, Android, macOS, iOS, the BSDs, illumos, Solaris, Haiku...). On Windows
-//! the equivalent: console control events ([`CTRL_C`], [`CTRL_BREAK`], [`CTRL_CLOSE`],
-//! [`CTRL_LOGOFF`], [`CTRL_SHUTDOWN`]) through one `SetConsoleCtrlHandler` routine for the
-//! process, which reports an event to every `Signals` watching it and lets the next handler
-//! (in the end the default one) run when none does. Absent on Hermit and WASI (no signals).
+//! the equivalent: console control events (the Windows-only constants `CTRL_C`,
+//! `CTRL_BREAK`, `CTRL_CLOSE`, `CTRL_LOGOFF`, `CTRL_SHUTDOWN`) through one
+//! `SetConsoleCtrlHandler` routine for the process, which reports an event to every `Signals`
+//! watching it and lets the next handler (in the end the default one) run when none does.
+//! Absent on Hermit and WASI (no signals).
 //!
 //! # Caveat: the default action
 //!
