@@ -119,6 +119,13 @@ fn main() {
             println!("cargo:rustc-cfg={cfg}");
         }
     }
+    if poll_forced && (timer_deadline || kqueue_os) {
+        // Again for rustdoc, which gets this script's cfgs but not RUSTFLAGS: some of the cfgs
+        // above follow from the poll(2) switch (the selector-kept timers, the kqueue extras
+        // left out), and the doc tests compile the crate's source with them, which must then
+        // see the poll(2) selector too (`timer_deadline` names it).
+        println!("cargo:rustc-cfg=mio_unsupported_force_poll_poll");
+    }
     if libkqueue {
         // Again for rustdoc: it gets this script's cfgs but not RUSTFLAGS, and the doc tests
         // compile the crate's source (without it, the kqueue code would look for libc's
