@@ -30,7 +30,7 @@
 //! | `mio_process_kqueue` | `process` | `mio_kqueue_os` with the kqueue selector | an `EVFILT_PROC`/`NOTE_EXIT` knote on the `Poll`'s own queue |
 //! | (`windows`) | `process` | Windows | a process handle (`src/sys/windows/process.rs`) |
 //! | `mio_signal` | `signal` | every Unix; Windows | `mio::signal::Signals`; on Windows console control events (`src/sys/windows/signal.rs`) |
-//! | `mio_extras` | any of them | a Unix where any of the three exists | the `IoSource` plumbing they use (on Windows they are not `IoSource`s: their handles' waits are posted to the port, `src/sys/windows/wait.rs`) |
+//! | `mio_extras` | any of them | a Unix where one of them is an `IoSource` (timerfd, pidfd/`SIGCHLD`, signals) | the `IoSource` plumbing they use (on Windows they are not `IoSource`s: their handles' waits are posted to the port, `src/sys/windows/wait.rs`) |
 //!
 //! Test-only: with `--cfg mio_unsupported_test_libkqueue` a Linux build is a kqueue build
 //! (`mio_kqueue_os`, neither `mio_epoll_os` nor `mio_eventfd_os`) over libkqueue, linked here;
@@ -107,7 +107,12 @@ fn main() {
         ("mio_process_pidfd", process_pidfd),
         ("mio_process_kqueue", process_kqueue),
         ("mio_signal", signal),
-        ("mio_extras", unix && (timer || process || signal)),
+        // The `IoSource` plumbing, for the extras that are `IoSource`s (not the kqueue ones,
+        // the selector-kept timers or Windows' waits).
+        (
+            "mio_extras",
+            unix && (timer_timerfd || process_pidfd || signal),
+        ),
         // sendmmsg/recvmmsg: Linux 3.0, Android, FreeBSD 11, NetBSD 7 (their man pages).
         (
             "mio_mmsg_os",

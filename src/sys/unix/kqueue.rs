@@ -69,6 +69,12 @@ use crate::Interest;
 /// receipts mean, and how a returned kevent reads as an [`Event`](crate::event::Event). Plain
 /// values only (no libc type), so the same code runs as unit tests on any host.
 pub(crate) mod translate {
+    // With `os-poll` alone (or only the kqueue extras) nothing registers an fd, so the
+    // registration half is unused in those builds.
+    #![cfg_attr(
+        not(any(feature = "net", feature = "os-ext", mio_extras)),
+        allow(dead_code)
+    )]
     use super::Interest;
 
     // `flags` bits, from <sys/event.h>; the values are the same on every BSD and on Apple, and
@@ -654,6 +660,11 @@ pub(crate) use self::os::*;
     not(mio_unsupported_force_poll_poll)
 ))]
 mod os {
+    // As in `translate`: without `net`, `os-ext` or an `IoSource` extra nothing registers an fd.
+    #![cfg_attr(
+        not(any(feature = "net", feature = "os-ext", mio_extras)),
+        allow(dead_code)
+    )]
     use std::fmt;
     use std::io;
     use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};

@@ -48,14 +48,17 @@ pub(crate) struct kevent {
 pub(crate) const EVFILT_READ: c_short = -1;
 pub(crate) const EVFILT_WRITE: c_short = -2;
 pub(crate) const EVFILT_USER: c_short = -11;
-/// The `timer` and `process` extras' filters.
+/// The `timer` and `process` extras' filters (built with either feature only).
+#[cfg(any(mio_timer_kqueue, mio_process_kqueue))]
 pub(crate) const EVFILT_PROC: c_short = -5;
+#[cfg(any(mio_timer_kqueue, mio_process_kqueue))]
 pub(crate) const EVFILT_TIMER: c_short = -7;
 
 pub(crate) const EV_ADD: c_ushort = 0x0001;
 pub(crate) const EV_DELETE: c_ushort = 0x0002;
 pub(crate) const EV_ENABLE: c_ushort = 0x0004;
 pub(crate) const EV_DISABLE: c_ushort = 0x0008;
+#[cfg(any(mio_timer_kqueue, mio_process_kqueue))]
 pub(crate) const EV_ONESHOT: c_ushort = 0x0010;
 pub(crate) const EV_CLEAR: c_ushort = 0x0020;
 pub(crate) const EV_RECEIPT: c_ushort = 0x0040;
@@ -69,8 +72,11 @@ pub(crate) const NOTE_TRIGGER: c_uint = 0x0100_0000;
 /// EVFILT_TIMER's units: Apple's values (libkqueue's `include/sys/event.h.in`: "Data/hint
 /// flags for EVFILT_TIMER as suported and defined in kevent64"), not FreeBSD's (where
 /// `NOTE_USECONDS` is 4 and `NOTE_NSECONDS` 8); no flag is milliseconds on all of them.
+#[cfg(mio_timer_kqueue)]
 pub(crate) const NOTE_SECONDS: c_uint = 0x0001;
+#[cfg(mio_timer_kqueue)]
 pub(crate) const NOTE_USECONDS: c_uint = 0x0002;
+#[cfg(mio_timer_kqueue)]
 pub(crate) const NOTE_NSECONDS: c_uint = 0x0004;
 
 /// EVFILT_PROC: "the process has exited".
