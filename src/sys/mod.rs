@@ -83,6 +83,16 @@ macro_rules! cfg_poll_selector {
     )* };
 }
 
+// The expiration counts of the timers whose kernel object keeps none (kqueue, Windows, the
+// poll(2) selector's deadlines); in every test build, for the kqueue timer's arithmetic, which
+// is unit-tested on every host.
+#[cfg(any(
+    all(mio_timer_kqueue, not(mio_unsupported_force_poll_poll)),
+    mio_timer_deadline,
+    all(windows, mio_timer),
+    test
+))]
+pub(crate) mod timer_count;
 // Its OS calls come from the family's `pollsys`. Where it has no timerfd, it keeps the `timer`
 // extra's deadlines itself (`timer_deadline`; build.rs decides: `mio_timer_deadline`).
 #[cfg(mio_timer_deadline)]

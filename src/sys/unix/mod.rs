@@ -191,6 +191,23 @@ pub(crate) use self::signal_handler::SignalBits;
 pub(crate) use self::signal_handler::Signals;
 // A child's exit: a pidfd on Linux and Android, or the SIGCHLD fallback where pidfd_open(2)
 // is missing (`ENOSYS`, kernels before 5.3).
+/// A `process` extra's pid: 1 to 2^31 - 1 (`pid_t` is an `i32`; 0 and the negative values
+/// name process groups), `InvalidInput` otherwise.
+#[cfg(any(
+    mio_process_pidfd,
+    all(mio_process_kqueue, not(mio_unsupported_force_poll_poll))
+))]
+fn process_pid(pid: u32) -> std::io::Result<rustix::process::Pid> {
+    i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{pid} is not a process id (1 to 2^31 - 1)"),
+            )
+        })
+}
 #[cfg(mio_process_pidfd)]
 mod process_pidfd;
 #[cfg(mio_process_pidfd)]

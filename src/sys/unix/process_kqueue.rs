@@ -71,15 +71,7 @@ enum Knote {
 impl Process {
     /// Watches the process `pid`: it must exist (a zombie does).
     pub(crate) fn new(pid: u32) -> io::Result<Process> {
-        let pid = i32::try_from(pid)
-            .ok()
-            .and_then(Pid::from_raw)
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("{pid} is not a process id (1 to 2^31 - 1)"),
-                )
-            })?;
+        let pid = super::process_pid(pid)?;
         // kill(2) with signal 0: "error checking is performed but no signal is actually
         // sent"; ESRCH: "No process or process group can be found" (a zombie is found). EPERM
         // is a process this one may not signal, which exists.

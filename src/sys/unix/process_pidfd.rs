@@ -58,15 +58,7 @@ enum How {
 impl Process {
     /// Watches the process `pid`.
     pub(crate) fn new(pid: u32) -> io::Result<Process> {
-        let pid = i32::try_from(pid)
-            .ok()
-            .and_then(Pid::from_raw)
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("{pid} is not a process id (1 to 2^31 - 1)"),
-                )
-            })?;
+        let pid = super::process_pid(pid)?;
         #[cfg(target_os = "linux")]
         if mode() != SIGCHLD {
             // pidfd_open(2): flags 0 gives a close-on-exec fd ("the close-on-exec flag is set

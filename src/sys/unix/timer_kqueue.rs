@@ -54,6 +54,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::sys::timer_count;
+
 /// A unit of an `EVFILT_TIMER` knote's `data`.
 // Only milliseconds are submitted on NetBSD, OpenBSD and DragonFly (`kqueue::TIMER_UNITS`).
 #[allow(dead_code)]
@@ -98,13 +100,6 @@ fn from_nanos(nanos: u128) -> Duration {
     Duration::new(secs, (nanos % 1_000_000_000) as u32)
 }
 
-/// `period * k`, or `None` past `Duration::MAX`.
-fn times(period: Duration, k: u64) -> Option<Duration> {
-    let nanos = period.as_nanos().checked_mul(u128::from(k))?;
-    let secs = u64::try_from(nanos / 1_000_000_000).ok()?;
-    Some(Duration::new(secs, (nanos % 1_000_000_000) as u32))
-}
-
 /// A setting: the first expiration, the period if periodic, and how many expirations `read`
 /// already returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,16 +112,7 @@ pub(crate) struct Setting {
 impl Setting {
     /// How many expirations happened up to `now` (counting the read ones).
     pub(crate) fn expirations(&self, now: Instant) -> u64 {
-        let Some(since) = now.checked_duration_since(self.first) else {
-            return 0;
-        };
-        match self.period {
-            None => 1,
-            Some(period) => {
-                let periods = since.as_nanos() / period.as_nanos();
-                u64::try_from(periods).unwrap_or(u64::MAX).saturating_add(1)
-            }
-        }
+        timer_count::expirations(self.first, self.period, now)
     }
 
     /// The expirations since the last read (0: none), counted as read.
@@ -143,7 +129,7 @@ impl Setting {
         match self.period {
             None if self.counted > 0 => None,
             None => Some(self.first),
-            Some(period) => self.first.checked_add(times(period, self.counted)?),
+            Some(period) => timer_count::nth(self.first, period, self.counted),
         }
     }
 }
@@ -517,8 +503,6 @@ mod tests {
             ..s
         };
         assert_eq!(s.next(), None, "past Duration::MAX");
-        assert_eq!(times(Duration::MAX, 2), None);
-        assert_eq!(times(3 * MS, 4), Some(12 * MS));
     }
 
     #[test]

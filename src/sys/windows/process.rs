@@ -17,12 +17,11 @@ use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle, RawHandle};
 use std::process::Child;
 
 use windows_sys::Win32::Foundation::{
-    DuplicateHandle, DUPLICATE_SAME_ACCESS, ERROR_INVALID_PARAMETER, HANDLE, WAIT_OBJECT_0,
-    WAIT_TIMEOUT,
+    DuplicateHandle, DUPLICATE_SAME_ACCESS, ERROR_INVALID_PARAMETER, HANDLE,
 };
 use windows_sys::Win32::System::Threading::{
-    GetCurrentProcess, GetProcessId, OpenProcess, WaitForSingleObject,
-    PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE,
+    GetCurrentProcess, GetProcessId, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+    PROCESS_SYNCHRONIZE,
 };
 
 use super::selector::Selector;
@@ -122,14 +121,9 @@ impl Process {
         self.pid
     }
 
-    /// `WaitForSingleObject(handle, 0)`: signalled once the process exited.
+    /// A process handle is signalled once the process exited.
     pub(crate) fn has_exited(&self) -> io::Result<bool> {
-        // SAFETY: the handle is open, with SYNCHRONIZE; a zero timeout only tests the state.
-        match unsafe { WaitForSingleObject(self.wait.raw(), 0) } {
-            WAIT_OBJECT_0 => Ok(true),
-            WAIT_TIMEOUT => Ok(false),
-            _ => Err(io::Error::last_os_error()),
-        }
+        self.wait.is_signalled()
     }
 
     /// Every (re)registration arms a wait: a process that already exited is reported at once.

@@ -28,14 +28,15 @@ use std::os::windows::io::{FromRawHandle, OwnedHandle, RawHandle};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use windows_sys::Win32::Foundation::{ERROR_INVALID_PARAMETER, WAIT_OBJECT_0, WAIT_TIMEOUT};
+use windows_sys::Win32::Foundation::ERROR_INVALID_PARAMETER;
 use windows_sys::Win32::System::Threading::{
-    CancelWaitableTimer, CreateWaitableTimerExW, SetWaitableTimer, WaitForSingleObject,
+    CancelWaitableTimer, CreateWaitableTimerExW, SetWaitableTimer,
     CREATE_WAITABLE_TIMER_HIGH_RESOLUTION, CREATE_WAITABLE_TIMER_MANUAL_RESET,
 };
 
 use super::selector::Selector;
 use super::wait::Wait;
+use crate::sys::timer_count;
 use crate::{Interest, Token};
 
 /// `SYNCHRONIZE` (wait on it) and `TIMER_MODIFY_STATE` (set and cancel it), the access the
@@ -125,14 +126,7 @@ impl Timer {
         let first = setting.first.expect("pending means set");
         let signalled = self.signalled()?;
         let now = Instant::now();
-        let mut due = match (now.checked_duration_since(first), setting.period) {
-            (None, _) => 0,
-            (Some(_), None) => 1,
-            (Some(since), Some(period)) => {
-                let periods = since.as_nanos() / period.as_nanos();
-                u64::try_from(periods).unwrap_or(u64::MAX - 1) + 1
-            }
-        };
+        let mut due = timer_count::expirations(first, setting.period, now);
         if signalled {
             // The kernel says the next expiration happened, whatever the clocks say.
             due = due.max(setting.read + 1);
@@ -145,7 +139,7 @@ impl Timer {
         if let Some(period) = setting.period {
             // The next expiration is number `due` (0-based) after the first: set the kernel
             // timer for it, and arm a wait for its event.
-            let next = nth(first, period, due).ok_or_else(too_far)?;
+            let next = timer_count::nth(first, period, due).ok_or_else(too_far)?;
             let after = next
                 .saturating_duration_since(Instant::now())
                 .max(Duration::from_nanos(1));
@@ -158,13 +152,7 @@ impl Timer {
 
     /// Whether the kernel timer is signalled (its current setting expired).
     fn signalled(&self) -> io::Result<bool> {
-        // SAFETY: the handle is this timer's, open, with SYNCHRONIZE; a zero timeout only
-        // tests the state (it does not change a manual-reset timer's).
-        match unsafe { WaitForSingleObject(self.wait.raw(), 0) } {
-            WAIT_OBJECT_0 => Ok(true),
-            WAIT_TIMEOUT => Ok(false),
-            _ => Err(io::Error::last_os_error()),
-        }
+        self.wait.is_signalled()
     }
 
     pub(crate) fn register(
@@ -239,13 +227,6 @@ fn set_kernel_timer(handle: RawHandle, due: i64) -> io::Result<()> {
     }
 }
 
-/// `first + period * n`, `None` past what an `Instant` can hold.
-fn nth(first: Instant, period: Duration, n: u64) -> Option<Instant> {
-    let nanos = period.as_nanos().checked_mul(u128::from(n))?;
-    let secs = u64::try_from(nanos / 1_000_000_000).ok()?;
-    first.checked_add(Duration::new(secs, (nanos % 1_000_000_000) as u32))
-}
-
 fn too_far() -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
@@ -256,6 +237,8 @@ fn too_far() -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use windows_sys::Win32::Foundation::WAIT_OBJECT_0;
+    use windows_sys::Win32::System::Threading::WaitForSingleObject;
 
     /// The high-resolution flag is either honoured or refused the way `Timer::new` falls back
     /// on (`ERROR_INVALID_PARAMETER`), never anything else.

@@ -54,10 +54,10 @@ use std::os::windows::io::{AsRawHandle, OwnedHandle, RawHandle};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-use windows_sys::Win32::Foundation::{HANDLE, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::Foundation::{HANDLE, INVALID_HANDLE_VALUE, WAIT_OBJECT_0, WAIT_TIMEOUT};
 use windows_sys::Win32::System::Threading::{
-    RegisterWaitForSingleObject, UnregisterWaitEx, INFINITE, WT_EXECUTEINWAITTHREAD,
-    WT_EXECUTEONLYONCE,
+    RegisterWaitForSingleObject, UnregisterWaitEx, WaitForSingleObject, INFINITE,
+    WT_EXECUTEINWAITTHREAD, WT_EXECUTEONLYONCE,
 };
 use windows_sys::Win32::System::IO::OVERLAPPED_ENTRY;
 
@@ -174,6 +174,18 @@ impl Wait {
 
     pub(crate) fn raw(&self) -> RawHandle {
         self.handle.as_raw_handle()
+    }
+
+    /// `WaitForSingleObject(handle, 0)`: whether the object is signalled now (a zero timeout
+    /// only tests the state; it resets neither a manual-reset timer nor a process handle).
+    pub(crate) fn is_signalled(&self) -> io::Result<bool> {
+        // SAFETY: the handle is this source's, open, with SYNCHRONIZE access (each owner opens
+        // or creates it so); the call only reads the object's state.
+        match unsafe { WaitForSingleObject(self.raw(), 0) } {
+            WAIT_OBJECT_0 => Ok(true),
+            WAIT_TIMEOUT => Ok(false),
+            _ => Err(io::Error::last_os_error()),
+        }
     }
 
     /// Registers, and arms the wait if `arm` (the object may be signalled, or become so).
